@@ -1,0 +1,9 @@
+import type { Problem } from "../core/plan.ts";
+
+/** An error meant for a person: printed as is, without a stack trace, exit code 1. */
+export class CliError extends Error {
+  static fromProblems(source: string, problems: readonly Problem[]): CliError {
+    const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
+    return new CliError(`${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`);
+  }
+}

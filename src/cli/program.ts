@@ -1,0 +1,29 @@
+import { Command, CommanderError } from "commander";
+import { registerSimulate } from "./simulate-command.ts";
+import { CliError } from "./errors.ts";
+
+/** `aviary` (also `kubectl aviary`): steer and inspect Rollouts, and simulate releases. */
+export function buildProgram(): Command {
+  const program = new Command("aviary")
+    .description("Progressive delivery for Kubernetes: canary and blue/green releases gated on golden signals")
+    .showHelpAfterError()
+    .exitOverride();
+  registerSimulate(program);
+  return program;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      process.stderr.write(`aviary: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`aviary: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,43 @@
+import type { AnalysisSpec, AnalysisStatus } from "../api/rollout.ts";
+import { durationMs } from "../api/duration.ts";
+import { judgeFor } from "../analysis/judges.ts";
+import type { MetricsSample } from "../analysis/judge.ts";
+import { ms } from "./clock.ts";
+
+/** Whether analysis wants a fresh metrics reading at `now` (adapters ask before querying Prometheus). */
+export function analysisDue(spec: AnalysisSpec, status: AnalysisStatus | undefined, now: number): boolean {
+  const last = ms(status?.lastSampleAt);
+  return last === undefined || now - last >= durationMs(spec.interval);
+}
+
+/** When the next reading is due, for requeueAfter. */
+export function nextSampleAt(spec: AnalysisSpec, status: AnalysisStatus | undefined, now: number): number {
+  const last = ms(status?.lastSampleAt);
+  return last === undefined ? now : last + durationMs(spec.interval);
+}
+
+export function freshAnalysis(nowIso: string): AnalysisStatus {
+  return { verdict: "Running", startedAt: nowIso, conclusiveSeconds: 0, samples: 0, metrics: [] };
+}
+
+/**
+ * Folds one reading into the analysis status through the configured judge.
+ * A Failed verdict is final for this analysis; the caller rolls back.
+ */
+export function foldSample(spec: AnalysisSpec, status: AnalysisStatus, sample: MetricsSample): AnalysisStatus {
+  if (status.verdict === "Failed") return status;
+  const judgement = judgeFor(spec.judge).judge(spec, status.judge, sample);
+  const last = ms(status.lastSampleAt);
+  const at = ms(sample.at);
+  const elapsed = last !== undefined && at !== undefined ? Math.max(0, (at - last) / 1000) : 0;
+  return {
+    ...status,
+    verdict: judgement.verdict,
+    message: judgement.message,
+    metrics: judgement.metrics,
+    judge: judgement.memory,
+    samples: status.samples + 1,
+    lastSampleAt: sample.at,
+    conclusiveSeconds: status.conclusiveSeconds + (judgement.conclusive ? elapsed : 0),
+  };
+}

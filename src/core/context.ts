@@ -1,0 +1,84 @@
+import type { Phase, Rollout, RolloutSpec, RolloutStatus } from "../api/rollout.ts";
+import type { Action, KubeEvent, Notification, Observed, ObservedReplicaSet, Role } from "./plan.ts";
+import { setCondition, type ConditionType } from "./conditions.ts";
+import { iso } from "./clock.ts";
+
+/**
+ * The working state of one decide() call: the status being built and the actions,
+ * events and wake-ups collected so far. Strategies write here; decide() returns it as a Plan.
+ */
+export class Decision {
+  status: RolloutStatus;
+  readonly actions: Action[] = [];
+  readonly events: KubeEvent[] = [];
+  private wakeAt: number[] = [];
+  readonly nowIso: string;
+
+  constructor(
+    readonly rollout: Rollout,
+    readonly observed: Observed,
+    readonly now: number,
+  ) {
+    this.status = structuredClone(rollout.status ?? {});
+    this.nowIso = iso(now);
+  }
+
+  get spec(): RolloutSpec {
+    return this.rollout.spec;
+  }
+
+  replicaSet(hash: string | undefined): ObservedReplicaSet | undefined {
+    return hash === undefined ? undefined : this.observed.replicaSets.find((rs) => rs.hash === hash);
+  }
+
+  available(hash: string | undefined): number {
+    return this.replicaSet(hash)?.availableReplicas ?? 0;
+  }
+
+  act(action: Action): void {
+    this.actions.push(action);
+  }
+
+  scale(hash: string, replicas: number, role: Role): void {
+    const rs = this.replicaSet(hash);
+    if (rs?.replicas !== replicas) this.act({ kind: "scaleReplicaSet", hash, replicas, role });
+  }
+
+  /** Sets the canary weight unless the router already routes exactly that. */
+  weight(canaryWeight: number): void {
+    if (this.observed.routes !== undefined && this.observed.routes.canaryWeight !== canaryWeight) {
+      this.act({ kind: "setWeight", canaryWeight });
+    }
+  }
+
+  event(type: KubeEvent["type"], reason: string, message: string): void {
+    this.events.push({ type, reason, message });
+  }
+
+  /** Emits a notification once per id across restarts: the id is recorded in status. */
+  notify(notification: Notification): void {
+    const sent = this.status.notified ?? [];
+    if (sent.includes(notification.id)) return;
+    this.status.notified = [...sent, notification.id].slice(-20);
+    this.act({ kind: "notify", notification });
+  }
+
+  condition(type: ConditionType, status: "True" | "False", reason: string, message: string): void {
+    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.nowIso);
+  }
+
+  phase(phase: Phase, message: string): void {
+    this.status.phase = phase;
+    this.status.message = message;
+  }
+
+  wakeAtMs(at: number | undefined): void {
+    if (at !== undefined) this.wakeAt.push(at);
+  }
+
+  requeueAfterSeconds(): number | undefined {
+    if (this.wakeAt.length === 0) return undefined;
+    const soonest = Math.min(...this.wakeAt);
+    return Math.max(1, Math.ceil((soonest - this.now) / 1000));
+  }
+}

@@ -1,0 +1,100 @@
+import type { Decision } from "./context.ts";
+import { freshAnalysis } from "./analysis.ts";
+import { ms } from "./clock.ts";
+import { select, type ServiceNames } from "./workload.ts";
+
+/** Begins a release of the current template (or restarts it after the template changed mid-release). */
+export function startRelease(d: Decision, hash: string, abortScaleDownDelaySeconds: number): void {
+  const st = d.status;
+  const previousCanary = st.canaryHash;
+  if (previousCanary !== undefined && previousCanary !== st.stableHash) {
+    // The replaced canary leaves once no Service selects it (retireOldReplicaSets checks that).
+    const at = new Date(d.now + abortScaleDownDelaySeconds * 1000).toISOString();
+    st.scaleDownAt = [...(st.scaleDownAt ?? []).filter((e) => e.hash !== previousCanary), { hash: previousCanary, at }];
+  }
+  st.canaryHash = hash;
+  st.currentStepIndex = 0;
+  st.stepStartedAt = d.nowIso;
+  st.lastProgressAt = d.nowIso;
+  st.analysis = freshAnalysis(d.nowIso);
+  st.stepAnalysisBaseSeconds = 0;
+  st.notified = [];
+  delete st.abortedAt;
+  delete st.abortReason;
+  delete st.promoteFull;
+  delete st.canaryScale;
+  delete st.previewReadyAt;
+  delete st.promotedAt;
+  d.event("Normal", "ReleaseStarted", `release of ${hash} started (stable is ${st.stableHash ?? "none"})`);
+  d.notify({
+    id: `${hash}:started`,
+    kind: "started",
+    severity: "info",
+    title: `Release of ${d.rollout.metadata.name} started`,
+    message: `New version ${hash} is starting beside stable ${st.stableHash ?? "none"}.`,
+  });
+}
+
+/** Marks the release aborted. `degraded` is for automatic rollbacks (analysis, deadline). */
+export function abort(d: Decision, reason: string, degraded: boolean): void {
+  const st = d.status;
+  st.abortedAt = d.nowIso;
+  st.abortReason = reason;
+  d.event("Warning", degraded ? "RolledBack" : "Aborted", reason);
+  d.condition("Progressing", "False", degraded ? "RolledBack" : "RolloutAborted", reason);
+  d.notify({
+    id: `${st.canaryHash ?? "none"}:rolledBack:${d.nowIso}`,
+    kind: degraded ? "rolledBack" : "aborted",
+    severity: "error",
+    title: `${d.rollout.metadata.name} rolled back`,
+    message: reason,
+  });
+}
+
+/**
+ * Returns all traffic to stable, then scales the canary down after the abort delay.
+ * Traffic first, always: the canary keeps its pods until the router confirms 0% and no header route.
+ * Returns true when traffic is fully back on stable.
+ */
+export function returnTrafficToStable(
+  d: Decision,
+  services: ServiceNames,
+  canaryHash: string,
+  scaleDownDelaySeconds: number,
+  since: number,
+): boolean {
+  const st = d.status;
+  const stable = st.stableHash;
+  if (stable === undefined) return true;
+  d.scale(stable, d.spec.replicas, "stable");
+  const stableSelected = select(d, services, "stable", stable);
+  if (stableSelected) d.weight(0);
+  const routed = d.observed.routes?.headerRoutes ?? [];
+  for (const name of routed) d.act({ kind: "removeHeaderRoute", name });
+  st.headerRoutes = [...routed];
+  st.canaryWeight = d.observed.routes?.canaryWeight ?? 0;
+
+  const trafficBack =
+    !stableSelected
+      ? false
+      : d.observed.routes === undefined
+      ? d.available(stable) >= d.spec.replicas
+      : d.observed.routes.canaryWeight === 0 && routed.length === 0;
+  if (!trafficBack) {
+    d.wakeAtMs(d.now + 1_000);
+    return false;
+  }
+  const scaleDownAt = since + scaleDownDelaySeconds * 1000;
+  if (d.now >= scaleDownAt) {
+    d.scale(canaryHash, 0, "canary");
+    // The canary Service follows stable again, so it never points at pods that are gone.
+    select(d, services, "canary", stable);
+  } else {
+    d.wakeAtMs(scaleDownAt);
+  }
+  return true;
+}
+
+export function abortedAtMs(d: Decision): number {
+  return ms(d.status.abortedAt) ?? d.now;
+}

@@ -1,0 +1,77 @@
+import type { Decision } from "./context.ts";
+import type { Role } from "./plan.ts";
+import { ms } from "./clock.ts";
+
+/** The Services a strategy routes through, by role. */
+export interface ServiceNames {
+  stable: string;
+  canary: string;
+}
+
+/** Points a role's Service at `hash` unless it already selects it. Returns whether it does now. */
+export function select(d: Decision, services: ServiceNames, role: Role, hash: string): boolean {
+  if (d.observed.selectors?.[role] === hash) return true;
+  d.act({ kind: "setServiceSelector", service: services[role], role, hash });
+  return false;
+}
+
+/** First revision of a Rollout: the template becomes stable at once; there is nothing to compare it with. */
+export function firstDeploy(d: Decision, services: ServiceNames): void {
+  const hash = d.observed.templateHash;
+  d.status.stableHash = hash;
+  d.status.currentStepIndex = 0;
+  steady(d, services);
+}
+
+/** No release in progress: stable runs at full size and takes all traffic. */
+export function steady(d: Decision, services: ServiceNames): void {
+  const stable = d.status.stableHash ?? d.observed.templateHash;
+  const replicas = d.spec.replicas;
+  d.scale(stable, replicas, "stable");
+  const selected = select(d, services, "stable", stable) && select(d, services, "canary", stable);
+  if (selected) d.weight(0);
+  for (const name of d.observed.routes?.headerRoutes ?? []) d.act({ kind: "removeHeaderRoute", name });
+  d.status.canaryWeight = 0;
+  d.status.headerRoutes = [];
+  const available = d.available(stable);
+  if (available >= replicas) {
+    d.phase("Healthy", `${available}/${replicas} replicas of ${stable} available`);
+    d.condition("Available", "True", "AvailableReplicas", `${available}/${replicas} replicas available`);
+    d.condition("Progressing", "True", "RolloutHealthy", "the rollout is healthy");
+  } else {
+    d.phase("Progressing", `waiting for ${stable}: ${available}/${replicas} replicas available`);
+    d.condition("Available", "False", "WaitingForReplicas", `${available}/${replicas} replicas available`);
+    d.wakeAtMs(d.now + 5_000);
+  }
+}
+
+/**
+ * Scales down ReplicaSets that are neither stable nor canary once their scale-down time
+ * has come, and deletes the oldest empty ones beyond revisionHistoryLimit.
+ */
+export function retireOldReplicaSets(d: Decision): void {
+  // Never scale down what a Service still sends traffic to, whatever the schedule says.
+  const keep = new Set([d.status.stableHash, d.status.canaryHash, d.observed.selectors?.stable, d.observed.selectors?.canary]);
+  const schedule = (d.status.scaleDownAt ?? []).filter((entry) => !keep.has(entry.hash));
+  for (const rs of d.observed.replicaSets) {
+    if (keep.has(rs.hash) || rs.replicas === 0) continue;
+    const at = ms(schedule.find((entry) => entry.hash === rs.hash)?.at) ?? d.now;
+    if (at <= d.now) d.act({ kind: "scaleReplicaSet", hash: rs.hash, replicas: 0, role: "canary" });
+    else d.wakeAtMs(at);
+  }
+  const live = new Set(d.observed.replicaSets.filter((rs) => rs.replicas > 0).map((rs) => rs.hash));
+  d.status.scaleDownAt = schedule.filter((entry) => live.has(entry.hash) && (ms(entry.at) ?? 0) > d.now);
+  if (d.status.scaleDownAt.length === 0) delete d.status.scaleDownAt;
+
+  const empty = d.observed.replicaSets
+    .filter((rs) => !keep.has(rs.hash) && rs.replicas === 0)
+    .sort((a, b) => (ms(b.createdAt) ?? 0) - (ms(a.createdAt) ?? 0));
+  for (const rs of empty.slice(d.spec.revisionHistoryLimit)) d.act({ kind: "deleteReplicaSet", hash: rs.hash });
+}
+
+/** Schedules the old stable ReplicaSet's scale-down after a promotion. */
+export function scheduleScaleDown(d: Decision, hash: string, delaySeconds: number): void {
+  const at = new Date(d.now + delaySeconds * 1000).toISOString();
+  d.status.scaleDownAt = [...(d.status.scaleDownAt ?? []).filter((e) => e.hash !== hash), { hash, at }];
+  d.wakeAtMs(d.now + delaySeconds * 1000);
+}

@@ -1,0 +1,48 @@
+import type { AnalysisSpec, Rollout, RolloutStatus } from "../api/rollout.ts";
+import type { MetricsSample } from "../analysis/judge.ts";
+import { decide } from "../core/decide.ts";
+import { analysisToSample } from "../core/metrics-request.ts";
+import type { Action, KubeEvent, Notification, Observed, Plan, Problem } from "../core/plan.ts";
+
+/**
+ * The ports one reconcile needs. The controller implements them with the API server and
+ * Prometheus; the simulator with its in-memory world. Both run the same sequence below.
+ */
+export interface ReconcilePorts {
+  observe(rollout: Rollout): Promise<Omit<Observed, "metrics">>;
+  sampleMetrics(rollout: Rollout, analysis: AnalysisSpec, observed: Omit<Observed, "metrics">, now: number): Promise<MetricsSample>;
+  execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void>;
+  writeStatus(rollout: Rollout, status: RolloutStatus): Promise<void>;
+  notify(rollout: Rollout, notification: Notification): Promise<void>;
+  emit(rollout: Rollout, event: KubeEvent): Promise<void>;
+}
+
+/**
+ * One level-based reconcile: observe, sample metrics when analysis asks, decide, execute.
+ * Order matters for the invariants:
+ * - actions run in plan order and stop at the first failure (selector before weight,
+ *   weight before scale-down);
+ * - status is written before notifications are sent, so a crash in between loses a
+ *   message rather than sending it twice after a restart.
+ */
+export async function reconcileOnce(
+  ports: ReconcilePorts,
+  rollout: Rollout,
+  now: number,
+  problems: readonly Problem[],
+): Promise<Plan> {
+  const seen = await ports.observe(rollout);
+  let observed: Observed = seen;
+  const analysis = problems.length === 0 ? analysisToSample(rollout, seen.templateHash, now) : undefined;
+  if (analysis !== undefined) observed = { ...seen, metrics: await ports.sampleMetrics(rollout, analysis, seen, now) };
+  const plan = decide(rollout, observed, now, problems);
+  const notifications: Notification[] = [];
+  for (const action of plan.actions) {
+    if (action.kind === "notify") notifications.push(action.notification);
+    else await ports.execute(rollout, action);
+  }
+  await ports.writeStatus(rollout, plan.status);
+  for (const event of plan.events) await ports.emit(rollout, event);
+  for (const notification of notifications) await ports.notify(rollout, notification);
+  return plan;
+}
