@@ -89,9 +89,13 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       d.event("Normal", "StepCompleted", `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`);
     }
     if (index >= steps.length && result.done) result = promote(d, s, services, hash, hold);
+    else if (st.canaryScale !== undefined) d.scale(hash, canaryReplicasFor(replicas, targetWeight(steps, index), st.canaryScale), "canary");
   }
   st.canaryWeight = d.observed.routes?.canaryWeight ?? Math.round((100 * canaryAvailable) / Math.max(1, replicas));
-  if (!result.done) report(d, s, result);
+  if (result.done) return;
+  // A hold (inconclusive analysis, manual pause, window) is what a person needs to see, even mid-step.
+  if (hold !== undefined && !result.message.includes(hold)) result = { ...result, message: `${result.message}; held: ${hold}`, paused: true, deadline: false };
+  report(d, s, result);
 }
 
 interface Capacity {

@@ -39,7 +39,10 @@ export class Decision {
     this.actions.push(action);
   }
 
+  /** Scales a ReplicaSet unless it already has that size; a later call for the same hash wins. */
   scale(hash: string, replicas: number, role: Role): void {
+    const earlier = this.actions.findIndex((a) => a.kind === "scaleReplicaSet" && a.hash === hash);
+    if (earlier >= 0) this.actions.splice(earlier, 1);
     const rs = this.replicaSet(hash);
     if (rs?.replicas !== replicas) this.act({ kind: "scaleReplicaSet", hash, replicas, role });
   }

@@ -28,7 +28,9 @@ export function steady(d: Decision, services: ServiceNames): void {
   const stable = d.status.stableHash ?? d.observed.templateHash;
   const replicas = d.spec.replicas;
   d.scale(stable, replicas, "stable");
-  const selected = select(d, services, "stable", stable) && select(d, services, "canary", stable);
+  const stableSelected = select(d, services, "stable", stable);
+  const canarySelected = select(d, services, "canary", stable);
+  const selected = stableSelected && canarySelected;
   if (selected) d.weight(0);
   for (const name of d.observed.routes?.headerRoutes ?? []) d.act({ kind: "removeHeaderRoute", name });
   d.status.canaryWeight = 0;

@@ -21,6 +21,8 @@ export interface SimulationOptions {
   /** Act as a person who runs `aviary promote` this many seconds after an indefinite pause. */
   promoteAfterSeconds: number | undefined;
   start: number;
+  /** Called after every reconcile with the world as it now is (tests check invariants here). */
+  onReconcile?: ((world: SimWorld, status: Rollout["status"]) => void) | undefined;
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationOptions, "scenario"> = {
@@ -108,7 +110,8 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
         stable: world.counterFor(seen.selectors?.stable),
       }),
     execute: (_r, action) => Promise.resolve(world.execute(action)),
-    writeStatus: (r, status) => Promise.resolve(void (r.status = status)),
+    // Through JSON, as the API server stores it: every reconcile starts as a restarted controller would.
+    writeStatus: (r, status) => Promise.resolve(void (r.status = JSON.parse(JSON.stringify(status)) as Rollout["status"])),
     notify: (_r, n) => Promise.resolve(void notifications.push(n)),
     emit: () => Promise.resolve(),
   };
@@ -135,6 +138,7 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
   while (world.now - releaseStart <= options.maxSeconds * 1000) {
     const plan = await reconcileOnce(ports, rollout, world.now, problems);
     const status = plan.status;
+    options.onReconcile?.(world, rollout.status);
     record(timeline, rollout, (world.now - releaseStart) / 1000);
     if (problems.length > 0) {
       outcome = "paused";

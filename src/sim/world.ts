@@ -88,7 +88,7 @@ export class SimWorld {
     this.replicaSets.set(hash, { ...rs, replicas, readyAt });
   }
 
-  private available(hash: string | undefined): number {
+  available(hash: string | undefined): number {
     const rs = hash === undefined ? undefined : this.replicaSets.get(hash);
     return rs === undefined ? 0 : rs.readyAt.filter((t) => t <= this.now).length;
   }

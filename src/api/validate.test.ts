@@ -1,0 +1,358 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import type { z } from "zod";
+import { Rollout } from "./rollout.ts";
+import type { AnalysisSpec, BlueGreenStrategy, CanaryStrategy, RolloutInput } from "./rollout.ts";
+import { validateRollout } from "./validate.ts";
+
+type CanaryInput = z.input<typeof CanaryStrategy>;
+type AnalysisInput = z.input<typeof AnalysisSpec>;
+type BlueGreenInput = z.input<typeof BlueGreenStrategy>;
+type SpecInput = RolloutInput["spec"];
+
+const C = "spec.strategy.canary";
+const ISTIO = { istio: { virtualService: { name: "api-service-vs" } } };
+const HEADER_ROUTE = { name: "beta", match: [{ header: "x-user-group", exact: "beta-testers" }] };
+
+function rollout(spec: Partial<SpecInput> = {}): RolloutInput {
+  return {
+    apiVersion: "aviary.dev/v1alpha1",
+    kind: "Rollout",
+    metadata: { name: "api-service" },
+    spec: {
+      selector: { matchLabels: { app: "api-service" } },
+      template: { metadata: { labels: { app: "api-service", tier: "web" } } },
+      strategy: { canary: canaryInput() },
+      ...spec,
+    },
+  };
+}
+
+function canaryInput(patch: Partial<CanaryInput> = {}): CanaryInput {
+  return {
+    stableService: "api-service-stable",
+    canaryService: "api-service-canary",
+    trafficRouting: ISTIO,
+    analysis: { metrics: [{ name: "success-rate", builtin: "successRate", min: 99 }] },
+    steps: [
+      { setWeight: 10 },
+      { analysis: { duration: "5m" } },
+      { setHeaderRoute: HEADER_ROUTE },
+      { pause: {} },
+    ],
+    ...patch,
+  };
+}
+
+const canary = (patch: Partial<CanaryInput>) =>
+  rollout({ strategy: { canary: canaryInput(patch) } });
+const analysis = (patch: Partial<AnalysisInput>) =>
+  canary({
+    analysis: { metrics: [{ name: "success-rate", builtin: "successRate", min: 99 }], ...patch },
+  });
+const blueGreen = (patch: Partial<BlueGreenInput>) =>
+  rollout({
+    strategy: {
+      blueGreen: { activeService: "api-active", previewService: "api-preview", ...patch },
+    },
+  });
+
+function problemsFor(input: RolloutInput) {
+  return validateRollout(Rollout.parse(input));
+}
+
+test("a sound Rollout has no problems, canary or blue/green", () => {
+  assert.deepEqual(problemsFor(rollout()), []);
+  assert.deepEqual(
+    problemsFor(blueGreen({ prePromotionAnalysis: { metricsFrom: "linkerd" } })),
+    [],
+  );
+});
+
+describe("validateRollout", () => {
+  const rows: { rule: string; input: RolloutInput; path: string; fix: RegExp }[] = [
+    {
+      rule: "no strategy",
+      input: rollout({ strategy: {} }),
+      path: "spec.strategy",
+      fix: /set exactly one/,
+    },
+    {
+      rule: "both strategies",
+      input: rollout({
+        strategy: { canary: canaryInput(), blueGreen: { activeService: "a", previewService: "b" } },
+      }),
+      path: "spec.strategy",
+      fix: /sets canary and blueGreen: set exactly one .* remove the others/,
+    },
+    {
+      rule: "template and workloadRef",
+      input: rollout({ workloadRef: { name: "api-service" } }),
+      path: "spec",
+      fix: /set exactly one of template or workloadRef/,
+    },
+    {
+      rule: "a step of two kinds",
+      input: canary({ steps: [{ setWeight: 10, pause: {} }] }),
+      path: `${C}.steps[0]`,
+      fix: /set exactly one of setWeight, pause, analysis, setHeaderRoute or setCanaryScale/,
+    },
+    {
+      rule: "a step of no kind",
+      input: canary({ steps: [{}] }),
+      path: `${C}.steps[0]`,
+      fix: /sets none of .*: set exactly one/,
+    },
+    {
+      rule: "a header match of two kinds",
+      input: canary({
+        steps: [
+          { setHeaderRoute: { name: "b", match: [{ header: "h", exact: "x", regex: "y" }] } },
+        ],
+      }),
+      path: `${C}.steps[0].setHeaderRoute.match[0]`,
+      fix: /set exactly one of exact, prefix or regex/,
+    },
+    {
+      rule: "a metric with builtin and templateRef",
+      input: analysis({
+        metrics: [{ name: "m", builtin: "successRate", templateRef: { name: "t" }, min: 99 }],
+      }),
+      path: `${C}.analysis.metrics[0]`,
+      fix: /set exactly one of builtin or templateRef/,
+    },
+    {
+      rule: "two traffic routers",
+      input: canary({ trafficRouting: { ...ISTIO, gatewayAPI: { httpRoute: { name: "r" } } } }),
+      path: `${C}.trafficRouting`,
+      fix: /set exactly one of istio or gatewayAPI/,
+    },
+    {
+      rule: "setCanaryScale of two kinds",
+      input: canary({ steps: [{ setCanaryScale: { replicas: 2, weight: 10 } }] }),
+      path: `${C}.steps[0].setCanaryScale`,
+      fix: /set exactly one of replicas, weight or matchTrafficWeight/,
+    },
+    {
+      rule: "setCanaryScale without trafficRouting",
+      input: canary({ trafficRouting: undefined, steps: [{ setCanaryScale: { replicas: 2 } }] }),
+      path: `${C}.steps[0].setCanaryScale`,
+      fix: /add spec\.strategy\.canary\.trafficRouting or remove this step/,
+    },
+    {
+      rule: "setHeaderRoute without trafficRouting",
+      input: canary({ trafficRouting: undefined, steps: [{ setHeaderRoute: HEADER_ROUTE }] }),
+      path: `${C}.steps[0].setHeaderRoute`,
+      fix: /add spec\.strategy\.canary\.trafficRouting .* or remove this step/,
+    },
+    {
+      rule: "a zero pause as the last step",
+      input: canary({ steps: [{ setWeight: 10 }, { pause: { duration: "0s" } }] }),
+      path: `${C}.steps[1].pause.duration`,
+      fix: /remove this step/,
+    },
+    {
+      rule: "an analysis step without analysis settings",
+      input: canary({ analysis: undefined, steps: [{ analysis: {} }] }),
+      path: `${C}.steps[0].analysis`,
+      fix: /add it .* or remove this step/,
+    },
+    {
+      rule: "an analysis step of no length",
+      input: canary({ steps: [{ analysis: { duration: "0m" } }] }),
+      path: `${C}.steps[0].analysis.duration`,
+      fix: /set a positive duration/,
+    },
+    {
+      rule: "two metrics of one name",
+      input: analysis({
+        metrics: [
+          { name: "errors", builtin: "successRate", min: 99 },
+          { name: "errors", builtin: "latencyP99", max: 500 },
+        ],
+      }),
+      path: `${C}.analysis.metrics[1].name`,
+      fix: /give each metric its own name/,
+    },
+    {
+      rule: "two header routes of one name",
+      input: canary({
+        steps: [
+          { setHeaderRoute: HEADER_ROUTE },
+          { setWeight: 5 },
+          { setHeaderRoute: HEADER_ROUTE },
+        ],
+      }),
+      path: `${C}.steps[2].setHeaderRoute.name`,
+      fix: /give each header route its own name/,
+    },
+    {
+      rule: "successRate with max",
+      input: analysis({ metrics: [{ name: "sr", builtin: "successRate", min: 99, max: 100 }] }),
+      path: `${C}.analysis.metrics[0].max`,
+      fix: /remove max and set min/,
+    },
+    {
+      rule: "successRate without min under the threshold judge",
+      input: analysis({ judge: "threshold", metrics: [{ name: "sr", builtin: "successRate" }] }),
+      path: `${C}.analysis.metrics[0].min`,
+      fix: /set the lowest acceptable success rate/,
+    },
+    {
+      rule: "latencyP99 with min",
+      input: analysis({ metrics: [{ name: "p99", builtin: "latencyP99", min: 1, max: 500 }] }),
+      path: `${C}.analysis.metrics[0].min`,
+      fix: /remove min and set max/,
+    },
+    {
+      rule: "latencyP99 without max under the threshold judge",
+      input: analysis({ judge: "threshold", metrics: [{ name: "p99", builtin: "latencyP99" }] }),
+      path: `${C}.analysis.metrics[0].max`,
+      fix: /set the highest acceptable P99/,
+    },
+    {
+      rule: "a custom metric whose min is above its max",
+      input: analysis({
+        metrics: [{ name: "q", templateRef: { name: "queue" }, min: 10, max: 5 }],
+      }),
+      path: `${C}.analysis.metrics[0].min`,
+      fix: /swap them or fix one/,
+    },
+    {
+      rule: "mesh gatewayapi without metricsFrom",
+      input: analysis({ mesh: "gatewayapi" }),
+      path: `${C}.analysis.metricsFrom`,
+      fix: /say whose metrics to read, istio or linkerd/,
+    },
+    {
+      rule: "an analysis interval of zero",
+      input: analysis({ interval: "0s" }),
+      path: `${C}.analysis.interval`,
+      fix: /set a positive duration/,
+    },
+    {
+      rule: "two kinds of Prometheus credentials",
+      input: analysis({
+        prometheus: {
+          bearerTokenSecretRef: { name: "p", key: "token" },
+          basicAuthSecretRef: { name: "p", usernameKey: "u", passwordKey: "p" },
+        },
+      }),
+      path: `${C}.analysis.prometheus`,
+      fix: /keep the one your Prometheus expects/,
+    },
+    {
+      rule: "stableService equal to canaryService",
+      input: canary({ canaryService: "api-service-stable" }),
+      path: `${C}.canaryService`,
+      fix: /name two different Services/,
+    },
+    {
+      rule: "activeService equal to previewService",
+      input: blueGreen({ previewService: "api-active" }),
+      path: "spec.strategy.blueGreen.previewService",
+      fix: /name two different Services/,
+    },
+    {
+      rule: "a DestinationRule whose subsets are equal",
+      input: canary({
+        trafficRouting: {
+          istio: {
+            virtualService: { name: "vs" },
+            destinationRule: { name: "dr", stableSubset: "v1", canarySubset: "v1" },
+          },
+        },
+      }),
+      path: `${C}.trafficRouting.istio.destinationRule.canarySubset`,
+      fix: /name two different subsets/,
+    },
+    {
+      rule: "a cron expression cron-parser rejects",
+      input: canary({ promotionWindows: [{ schedule: "* 25 * * *" }] }),
+      path: `${C}.promotionWindows[0].schedule`,
+      fix: /not a cron expression .* write e\.g\./,
+    },
+    {
+      rule: "a cron expression with the wrong number of fields",
+      input: canary({ promotionWindows: [{ schedule: "* 9-17 * *" }] }),
+      path: `${C}.promotionWindows[0].schedule`,
+      fix: /has 4 fields: write 5/,
+    },
+    {
+      rule: "a time zone Intl does not know",
+      input: blueGreen({
+        promotionWindows: [{ schedule: "* 9-17 * * 1-5", timezone: "Europe/Atlantis" }],
+      }),
+      path: "spec.strategy.blueGreen.promotionWindows[0].timezone",
+      fix: /use an IANA name/,
+    },
+    {
+      rule: "a selector the template's labels do not match",
+      input: rollout({ selector: { matchLabels: { app: "api" } } }),
+      path: 'spec.selector.matchLabels["app"]',
+      fix: /make the selector and the template's labels agree/,
+    },
+    {
+      rule: "a selector that selects every pod",
+      input: rollout({ selector: {} }),
+      path: "spec.selector",
+      fix: /add matchLabels/,
+    },
+    {
+      rule: "a blue/green promotion analysis of no length",
+      input: blueGreen({ postPromotionAnalysis: { duration: "0s" } }),
+      path: "spec.strategy.blueGreen.postPromotionAnalysis.duration",
+      fix: /set a positive duration/,
+    },
+    {
+      rule: "autoPromotionSeconds while auto-promotion is off",
+      input: blueGreen({ autoPromotionEnabled: false, autoPromotionSeconds: 60 }),
+      path: "spec.strategy.blueGreen.autoPromotionSeconds",
+      fix: /remove it, or set autoPromotionEnabled to true/,
+    },
+  ];
+
+  for (const row of rows) {
+    test(`${row.rule}: reported at ${row.path} with the fix`, () => {
+      const problems = problemsFor(row.input);
+      const problem = problems.find((p) => p.path === row.path);
+      assert.ok(problem, `no problem at ${row.path}; got ${JSON.stringify(problems)}`);
+      assert.notEqual(problem.message.trim(), "");
+      assert.match(problem.message, row.fix);
+    });
+  }
+
+  const fine: { rule: string; input: RolloutInput }[] = [
+    {
+      rule: "setWeight steps without trafficRouting (a replica split)",
+      input: canary({ trafficRouting: undefined, steps: [{ setWeight: 20 }, { pause: {} }] }),
+    },
+    {
+      rule: "a zero pause that is not the last step",
+      input: canary({ steps: [{ pause: { duration: "0s" } }, { setWeight: 50 }] }),
+    },
+    {
+      rule: "successRate without min under the sequential judge",
+      input: analysis({ metrics: [{ name: "sr", builtin: "successRate" }] }),
+    },
+    {
+      rule: "a workloadRef, whose pod labels Aviary cannot see here",
+      input: rollout({ template: undefined, workloadRef: { name: "api" } }),
+    },
+  ];
+  for (const row of fine) {
+    test(`${row.rule} is fine`, () => {
+      assert.deepEqual(problemsFor(row.input), []);
+    });
+  }
+
+  test("every problem is reported, not only the first", () => {
+    const input = canary({
+      canaryService: "api-service-stable",
+      trafficRouting: undefined,
+      promotionWindows: [{ schedule: "x", timezone: "Nowhere" }],
+    });
+    const paths = problemsFor(input).map((p) => p.path);
+    assert.ok(paths.length >= 4, JSON.stringify(paths));
+  });
+});
