@@ -35,6 +35,10 @@ export function poisson(random: Random, lambda: number): number {
 export function binomial(random: Random, n: number, p: number): number {
   if (n <= 0 || p <= 0) return 0;
   if (p >= 1) return n;
+  // Rare events in large volumes (errors, slow requests): Poisson is exact enough and, unlike
+  // the normal approximation, does not overstate small counts.
+  if (n > 200 && n * p < 30) return Math.min(n, poisson(random, n * p));
+  if (n > 200 && n * (1 - p) < 30) return n - Math.min(n, poisson(random, n * (1 - p)));
   if (n > 200) {
     const mean = n * p;
     const sd = Math.sqrt(n * p * (1 - p));

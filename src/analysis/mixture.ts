@@ -1,0 +1,106 @@
+/**
+ * The anytime-valid test behind the sequential judge (ANCHORS §3), on counts of "bad"
+ * requests (errors, or requests slower than a latency boundary).
+ *
+ * Given that a bad request happened in an interval where the canary served a share q of
+ * the traffic, it is the canary's with probability π(θ) = qθ / (qθ + 1 − q), θ being the
+ * ratio of the canary's bad rate to stable's. Products over intervals of likelihood
+ * ratios π(θ_alt)/π(θ_null) are test martingales under the null however q moves, so by
+ * Ville's inequality their mixture crosses 1/α with probability at most α, however often
+ * it is looked at. Everything is kept as logs, so memory never holds Infinity.
+ */
+
+/** Alternatives of the failure test (H0: θ ≤ 1): the canary is worse than stable. */
+export const WORSE_RATIOS = [1.5, 2, 3, 5, 10] as const;
+/** Alternatives of the mirror test (H0: θ ≥ 2): the canary is no worse than stable. */
+export const NO_WORSE_RATIOS = [1, 0.75, 0.5] as const;
+const WORSE_NULL = 1;
+const NO_WORSE_NULL = 2;
+
+/** Log likelihood ratios of each alternative of both tests, summed over intervals. */
+export interface RatioEvidence {
+  worse: number[];
+  noWorse: number[];
+}
+
+export function noEvidence(): RatioEvidence {
+  return { worse: WORSE_RATIOS.map(() => 0), noWorse: NO_WORSE_RATIOS.map(() => 0) };
+}
+
+function badShare(q: number, theta: number): number {
+  return (q * theta) / (q * theta + 1 - q);
+}
+
+function logRatio(
+  canaryBad: number,
+  stableBad: number,
+  q: number,
+  alternative: number,
+  nullRatio: number,
+): number {
+  const pAlt = badShare(q, alternative);
+  const pNull = badShare(q, nullRatio);
+  return canaryBad * Math.log(pAlt / pNull) + stableBad * Math.log((1 - pAlt) / (1 - pNull));
+}
+
+/**
+ * Folds one interval: canaryRequests/stableRequests set q, canaryBad/stableBad are the
+ * bad requests of each side. An interval where either side served nothing carries no
+ * information about θ and is skipped.
+ */
+export function addInterval(
+  evidence: RatioEvidence,
+  canaryRequests: number,
+  stableRequests: number,
+  canaryBad: number,
+  stableBad: number,
+): RatioEvidence {
+  if (!(canaryRequests > 0 && stableRequests > 0) || canaryBad + stableBad === 0) return evidence;
+  const q = canaryRequests / (canaryRequests + stableRequests);
+  return {
+    worse: WORSE_RATIOS.map(
+      (t, j) => (evidence.worse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, WORSE_NULL),
+    ),
+    noWorse: NO_WORSE_RATIOS.map(
+      (t, j) => (evidence.noWorse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL),
+    ),
+  };
+}
+
+export function addEvidence(a: RatioEvidence, b: RatioEvidence): RatioEvidence {
+  return {
+    worse: a.worse.map((x, j) => x + (b.worse[j] ?? 0)),
+    noWorse: a.noWorse.map((x, j) => x + (b.noWorse[j] ?? 0)),
+  };
+}
+
+/** log(mean_j exp(l_j)), computed without overflow. */
+export function logMeanExp(logs: readonly number[]): number {
+  if (logs.length === 0) return 0;
+  const top = Math.max(...logs);
+  const sum = logs.reduce((s, l) => s + Math.exp(l - top), 0);
+  return top + Math.log(sum / logs.length);
+}
+
+/** Log of the mixture e-value that the canary is worse than stable. */
+export function logEvidenceWorse(evidence: RatioEvidence): number {
+  return logMeanExp(evidence.worse);
+}
+
+/** Log of the mixture e-value that the canary is no worse than stable (θ < 2). */
+export function logEvidenceNoWorse(evidence: RatioEvidence): number {
+  return logMeanExp(evidence.noWorse);
+}
+
+/** Reads evidence back from memory; undefined when the stored shape is not usable. */
+export function readEvidence(x: unknown): RatioEvidence | undefined {
+  if (typeof x !== "object" || x === null) return undefined;
+  const e = x as Record<string, unknown>;
+  const finiteArray = (a: unknown, length: number): a is number[] =>
+    Array.isArray(a) &&
+    a.length === length &&
+    a.every((v) => typeof v === "number" && Number.isFinite(v));
+  if (!finiteArray(e.worse, WORSE_RATIOS.length) || !finiteArray(e.noWorse, NO_WORSE_RATIOS.length))
+    return undefined;
+  return { worse: [...e.worse], noWorse: [...e.noWorse] };
+}

@@ -1,0 +1,108 @@
+import { readFailureCounts } from "./custom-metrics.ts";
+import { readStoredCounters, type StoredCounters } from "./interval.ts";
+import { noEvidence, readEvidence, type RatioEvidence } from "./mixture.ts";
+
+/**
+ * What the sequential judge keeps in the Rollout's status between readings: the
+ * evidence so far (as logs) and the last counter readings. Plain JSON with finite
+ * numbers only, so a restarted controller continues the very same test.
+ */
+export type SequentialMemory = {
+  judge: "sequential";
+  last: { canary: StoredCounters; stable: StoredCounters };
+  /** Evidence about the error-rate ratio. */
+  errors: RatioEvidence;
+  /** Evidence about the ratio of requests slower than `boundaryMs`. */
+  latency: RatioEvidence;
+  /** The latency boundary in ms, fixed once chosen so the test stays valid; null until then. */
+  boundaryMs: number | null;
+  /** Stable's histogram so far ([le, count]) and its total, to choose the boundary. */
+  stableSoFar: [number, number][];
+  stableSoFarTotal: number;
+  /** Evidence of intervals with too little traffic, held until each side has minRequests. */
+  pending: { canary: number; stable: number; errors: RatioEvidence; latency: RatioEvidence };
+  /** Metrics whose mirror test has passed; passing is final, like a rejection. */
+  passed: string[];
+  /** Failed checks of custom metrics, by metric name. */
+  failures: Record<string, number>;
+};
+
+export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
+  return {
+    judge: "sequential",
+    last,
+    errors: noEvidence(),
+    latency: noEvidence(),
+    boundaryMs: null,
+    stableSoFar: [],
+    stableSoFarTotal: 0,
+    pending: { canary: 0, stable: 0, errors: noEvidence(), latency: noEvidence() },
+    passed: [],
+    failures: {},
+  };
+}
+
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+
+/** Reads memory written by this judge; undefined when absent or not ours (a new test starts). */
+export function readSequentialMemory(
+  memory: Record<string, unknown> | undefined,
+): SequentialMemory | undefined {
+  if (memory?.judge !== "sequential") return undefined;
+  const last = memory.last as Record<string, unknown> | undefined;
+  const canary = readStoredCounters(last?.canary);
+  const stable = readStoredCounters(last?.stable);
+  const errors = readEvidence(memory.errors);
+  const latency = readEvidence(memory.latency);
+  const pending = memory.pending as Record<string, unknown> | undefined;
+  const pendingErrors = readEvidence(pending?.errors);
+  const pendingLatency = readEvidence(pending?.latency);
+  const boundary = memory.boundaryMs;
+  const stableSoFar = readPairs(memory.stableSoFar);
+  if (
+    !canary ||
+    !stable ||
+    !errors ||
+    !latency ||
+    !pendingErrors ||
+    !pendingLatency ||
+    !isCount(pending?.canary) ||
+    !isCount(pending.stable) ||
+    !(boundary === null || isCount(boundary)) ||
+    !stableSoFar ||
+    !isCount(memory.stableSoFarTotal)
+  ) {
+    return undefined;
+  }
+  return {
+    judge: "sequential",
+    last: { canary, stable },
+    errors,
+    latency,
+    boundaryMs: boundary,
+    stableSoFar,
+    stableSoFarTotal: memory.stableSoFarTotal,
+    pending: {
+      canary: pending.canary,
+      stable: pending.stable,
+      errors: pendingErrors,
+      latency: pendingLatency,
+    },
+    passed: Array.isArray(memory.passed)
+      ? memory.passed.filter((x): x is string => typeof x === "string")
+      : [],
+    failures: readFailureCounts(memory.failures),
+  };
+}
+
+function readPairs(x: unknown): [number, number][] | undefined {
+  if (!Array.isArray(x)) return undefined;
+  const pairs: [number, number][] = [];
+  for (const pair of x as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [le, count] = pair as unknown[];
+    if (typeof le !== "number" || !Number.isFinite(le) || !isCount(count)) return undefined;
+    pairs.push([le, count]);
+  }
+  return pairs;
+}

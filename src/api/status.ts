@@ -1,0 +1,98 @@
+import { z } from "zod";
+
+export const Phase = z.enum(["Progressing", "Paused", "Healthy", "Degraded", "Aborted"]);
+
+export const CommandName = z.enum(["promote", "promoteFull", "abort", "retry", "pause", "resume"]);
+
+export const Command = z.object({
+  name: CommandName,
+  id: z.string().min(1),
+  requestedAt: z.string().optional(),
+  requestedBy: z.string().optional(),
+});
+
+export const Condition = z.object({
+  type: z.string(),
+  status: z.enum(["True", "False", "Unknown"]),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.int().optional(),
+});
+
+export const Verdict = z.enum(["Running", "Passed", "Failed", "Inconclusive"]);
+
+export const MetricStatus = z.object({
+  name: z.string(),
+  verdict: Verdict,
+  canary: z.number().optional(),
+  stable: z.number().optional(),
+  /** Sequential judge: the evidence against the canary so far (mixture likelihood ratio). */
+  evidence: z.number().optional(),
+  /** The evidence at which the canary is rolled back (1/alpha). */
+  bound: z.number().optional(),
+  message: z.string().optional(),
+});
+
+/** The judge's memory, kept in status so a restarted controller continues the same test. */
+export const JudgeState = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
+
+export const AnalysisStatus = z.object({
+  verdict: Verdict,
+  startedAt: z.string(),
+  lastSampleAt: z.string().optional(),
+  /** Time with sufficient data, counted toward analysis steps (seconds). */
+  conclusiveSeconds: z.number().default(0),
+  samples: z.int().default(0),
+  message: z.string().optional(),
+  metrics: z.array(MetricStatus).default([]),
+  judge: JudgeState.optional(),
+});
+
+export const RolloutStatus = z.object({
+  phase: Phase.optional(),
+  message: z.string().optional(),
+  observedGeneration: z.int().optional(),
+  currentStepIndex: z.int().optional(),
+  /** When the current step started (RFC 3339). */
+  stepStartedAt: z.string().optional(),
+  canaryWeight: z.int().optional(),
+  stableHash: z.string().optional(),
+  canaryHash: z.string().optional(),
+  /** Header routes Aviary has added and must remove. */
+  headerRoutes: z.array(z.string()).optional(),
+  /** Canary replica override set by setCanaryScale. */
+  canaryScale: z.object({ replicas: z.int().optional(), weight: z.int().optional() }).optional(),
+  /** Set by `pause`, cleared by `resume`. */
+  manualPause: z.boolean().optional(),
+  /** Set by `promoteFull`: skip remaining steps and analysis. */
+  promoteFull: z.boolean().optional(),
+  /** Blue/green: set by `promote`, promotes the preview without waiting for auto-promotion. */
+  promoteRequested: z.boolean().optional(),
+  abortedAt: z.string().optional(),
+  abortReason: z.string().optional(),
+  /** Blue/green: when the preview became available, and when it was promoted. */
+  previewReadyAt: z.string().optional(),
+  promotedAt: z.string().optional(),
+  /** Old ReplicaSets waiting to be scaled down, with the time they may go. */
+  scaleDownAt: z.array(z.object({ hash: z.string(), at: z.string() })).optional(),
+  lastProgressAt: z.string().optional(),
+  /** Conclusive analysis seconds already counted when the current analysis step began. */
+  stepAnalysisBaseSeconds: z.number().optional(),
+  analysis: AnalysisStatus.optional(),
+  conditions: z.array(Condition).optional(),
+  /** Written by the CLI or Argo CD actions; executed once per id. */
+  command: Command.optional(),
+  lastCommandId: z.string().optional(),
+  /** Ids of notifications already sent for this release, so a restart sends none twice. */
+  notified: z.array(z.string()).optional(),
+});
+
+export type Phase = z.output<typeof Phase>;
+export type CommandName = z.output<typeof CommandName>;
+export type Command = z.output<typeof Command>;
+export type Condition = z.output<typeof Condition>;
+export type Verdict = z.output<typeof Verdict>;
+export type MetricStatus = z.output<typeof MetricStatus>;
+export type AnalysisStatus = z.output<typeof AnalysisStatus>;
+export type RolloutStatus = z.output<typeof RolloutStatus>;
