@@ -1,0 +1,97 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { HeaderMatch } from "../api/rollout.ts";
+import type { ObservedRoutes, Role } from "../core/plan.ts";
+import { asString, type Json } from "./json-patch.ts";
+import { RoutingObject, VIRTUAL_SERVICES } from "./routing-object.ts";
+import type { TrafficRouter } from "./router.ts";
+import {
+  addHeaderRoutePatch,
+  hostNamesService,
+  observeVirtualService,
+  removeHeaderRoutePatch,
+  virtualServiceWeightPatch,
+  type VirtualServiceTarget,
+} from "./virtualservice-patch.ts";
+
+export interface VirtualServiceRef {
+  name: string;
+  routes?: readonly string[] | undefined;
+}
+
+/** The Services traffic moves between, and the Rollout fields that name them. */
+export interface ServicePair {
+  stable: string;
+  canary: string;
+  /** e.g. `spec.strategy.canary` or `spec.strategy.blueGreen`. */
+  strategyField: string;
+  /** Field names of the two Services within the strategy (stableService/canaryService, activeService/previewService). */
+  stableField: string;
+  canaryField: string;
+}
+
+/** Istio host-level routing: the VirtualService's destinations are the stable and canary Services. */
+export function hostLevelTarget(
+  ref: VirtualServiceRef,
+  services: ServicePair,
+  namespace: string,
+): VirtualServiceTarget {
+  const roleOf = (destination: Json): Role | undefined => {
+    const host = asString(destination.host) ?? "";
+    if (hostNamesService(host, services.stable, namespace)) return "stable";
+    if (hostNamesService(host, services.canary, namespace)) return "canary";
+    return undefined;
+  };
+  return {
+    routes: ref.routes,
+    roleOf,
+    field: `${services.strategyField}.trafficRouting.istio.virtualService`,
+    sides: {
+      stable: {
+        label: `Service ${services.stable}`,
+        field: `${services.strategyField}.${services.stableField}`,
+      },
+      canary: {
+        label: `Service ${services.canary}`,
+        field: `${services.strategyField}.${services.canaryField}`,
+      },
+    },
+  };
+}
+
+/** Edits only the weights of the named routes and Aviary's own header routes in a user's VirtualService. */
+export class IstioVirtualServiceRouter implements TrafficRouter {
+  private readonly virtualService: RoutingObject;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    namespace: string,
+    name: string,
+    private readonly target: VirtualServiceTarget,
+  ) {
+    this.virtualService = new RoutingObject(
+      kubeConfig,
+      VIRTUAL_SERVICES,
+      namespace,
+      name,
+      `${target.field}.name`,
+    );
+  }
+
+  async observe(): Promise<ObservedRoutes> {
+    return observeVirtualService(await this.virtualService.get(), this.target);
+  }
+
+  setWeight(canaryWeight: number): Promise<void> {
+    return this.virtualService.update((vs) =>
+      virtualServiceWeightPatch(vs, this.target, canaryWeight),
+    );
+  }
+
+  setHeaderRoute(name: string, match: readonly HeaderMatch[]): Promise<void> {
+    return this.virtualService.update((vs) => addHeaderRoutePatch(vs, this.target, name, match));
+  }
+
+  removeHeaderRoute(name: string): Promise<void> {
+    return this.virtualService.update((vs) => removeHeaderRoutePatch(vs, name));
+  }
+}

@@ -1,0 +1,47 @@
+import type { HeaderMatch } from "../api/rollout.ts";
+import type { ObservedRoutes, Problem, Role } from "../core/plan.ts";
+
+/**
+ * One mesh's way of moving traffic between stable and canary. Implementations edit only
+ * what Aviary manages (the weights of the named routes, Aviary's own header routes, and
+ * for subset-level routing the subsets' hash label) and leave everything else a person
+ * or Argo CD wrote untouched. Every method is idempotent: it reads, diffs, and writes
+ * only when something differs, with optimistic concurrency (resourceVersion or JSON
+ * Patch `test`), retrying on conflict with fresh data.
+ */
+export interface TrafficRouter {
+  /** Current canary weight and Aviary-managed header routes. Throws RoutingProblem when the object is missing or unusable. */
+  observe(): Promise<ObservedRoutes>;
+  setWeight(canaryWeight: number): Promise<void>;
+  setHeaderRoute(name: string, match: readonly HeaderMatch[]): Promise<void>;
+  removeHeaderRoute(name: string): Promise<void>;
+  /**
+   * Subset-level routing only (Istio DestinationRule): which hash each subset selects, and
+   * pointing a subset at a hash. Undefined for routers that route between two Services.
+   */
+  subsets?: {
+    observe(): Promise<{ stable?: string | undefined; canary?: string | undefined }>;
+    select(role: Role, hash: string): Promise<void>;
+  };
+  /**
+   * Gateway API only: whether every parent (Gateway, or Service for GAMMA meshes) that
+   * reports on the route has accepted it. Weights written before that may not take effect.
+   */
+  parentsAccepted?(): Promise<ParentsAcceptance>;
+}
+
+export interface ParentsAcceptance {
+  accepted: boolean;
+  /** Which parents have not accepted the route, and why, when some have not. */
+  message?: string;
+}
+
+/** A routing object that is missing or malformed: becomes an InvalidSpec/Degraded condition naming it, never a crash. */
+export class RoutingProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(`${problem.path}: ${problem.message}`);
+  }
+}
+
+/** Prefix of the header routes Aviary adds, so they are never confused with a person's routes. */
+export const MANAGED_ROUTE_PREFIX = "aviary-";

@@ -1,0 +1,170 @@
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Problem } from "../core/plan.ts";
+import type { Json, JsonPatchOp } from "./json-patch.ts";
+import { RoutingProblem } from "./router.ts";
+
+/** A custom resource kind a router edits, with the versions to try in order of preference. */
+export interface RoutingResource {
+  group: string;
+  versions: readonly string[];
+  plural: string;
+  kind: string;
+}
+
+export const VIRTUAL_SERVICES: RoutingResource = {
+  group: "networking.istio.io",
+  versions: ["v1", "v1beta1"],
+  plural: "virtualservices",
+  kind: "VirtualService",
+};
+export const DESTINATION_RULES: RoutingResource = {
+  group: "networking.istio.io",
+  versions: ["v1", "v1beta1"],
+  plural: "destinationrules",
+  kind: "DestinationRule",
+};
+export const HTTP_ROUTES: RoutingResource = {
+  group: "gateway.networking.k8s.io",
+  versions: ["v1"],
+  plural: "httproutes",
+  kind: "HTTPRoute",
+};
+
+const MAX_ATTEMPTS = 6;
+const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+/** What the API server answers when a JSON Patch `test` fails (a validation failure has details). */
+const FAILED_TEST_MESSAGE = "the server rejected our request due to an error in our request";
+
+interface ApiStatus {
+  reason?: string;
+  message?: string;
+  details?: { name?: string; causes?: unknown[] };
+}
+
+function errorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function errorStatus(error: unknown): ApiStatus | undefined {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === "object" && body !== null) return body;
+  if (typeof body !== "string") return undefined;
+  try {
+    return JSON.parse(body) as ApiStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 409, or a 422 from a failed `test`: someone else changed the object; try again with fresh data. */
+function isLostRace(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === 409) return true;
+  const status = errorStatus(error);
+  return (
+    code === 422 &&
+    status?.message === FAILED_TEST_MESSAGE &&
+    (status.details?.causes ?? []).length === 0
+  );
+}
+
+/**
+ * One named routing object (VirtualService, DestinationRule, HTTPRoute) in one namespace:
+ * reads it, and applies guarded JSON Patches computed from fresh reads until one lands.
+ */
+export class RoutingObject {
+  private readonly api: CustomObjectsApi;
+  private version: string | undefined;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly resource: RoutingResource,
+    readonly namespace: string,
+    readonly name: string,
+    /** The Rollout field that names this object, for problems. */
+    private readonly field: string,
+  ) {
+    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  private problem(message: string): RoutingProblem {
+    const problem: Problem = { path: this.field, message };
+    return new RoutingProblem(problem);
+  }
+
+  private coordinates(version: string) {
+    const { group, plural } = this.resource;
+    return { group, version, plural, namespace: this.namespace, name: this.name };
+  }
+
+  async get(): Promise<Json> {
+    const versions = this.version ? [this.version] : this.resource.versions;
+    for (const version of versions) {
+      try {
+        const object = (await this.api.getNamespacedCustomObject(
+          this.coordinates(version),
+        )) as Json;
+        this.version = version;
+        return object;
+      } catch (error) {
+        if (errorCode(error) !== 404) throw error;
+        // A NotFound Status names the object; a bare 404 means this version is not served.
+        if (errorStatus(error)?.reason === "NotFound") {
+          const { kind } = this.resource;
+          throw this.problem(
+            `${kind} ${this.namespace}/${this.name} does not exist; create it or fix the name in the Rollout.`,
+          );
+        }
+      }
+    }
+    const { plural, group } = this.resource;
+    throw this.problem(
+      `the API server serves none of ${versions.join(", ")} for ${plural}.${group}; install its CRDs in the cluster.`,
+    );
+  }
+
+  /**
+   * Reads the object, asks `compute` for the patch that brings it where it should be, and
+   * sends it. An empty patch means nothing differs: no write. A lost race is retried with
+   * fresh data; `compute` may throw RoutingProblem.
+   */
+  async update(compute: (object: Json) => JsonPatchOp[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const object = await this.get();
+      const ops = compute(object);
+      if (ops.length === 0) return;
+      try {
+        await this.api.patchNamespacedCustomObject(
+          { ...this.coordinates(this.version ?? this.resource.versions[0] ?? "v1"), body: ops },
+          JSON_PATCH,
+        );
+        return;
+      } catch (error) {
+        if (isLostRace(error)) {
+          // Transient, not the spec's fault: a plain error, so the caller requeues with backoff.
+          if (attempt >= MAX_ATTEMPTS)
+            throw new Error(
+              `${this.resource.kind} ${this.namespace}/${this.name} changed ${MAX_ATTEMPTS} times while Aviary was editing it; try again later.`,
+              { cause: error },
+            );
+          await sleep(20 * attempt);
+          continue;
+        }
+        if (errorCode(error) === 422) {
+          const reason = errorStatus(error)?.message ?? String(error);
+          throw this.problem(
+            `the API server rejected Aviary's change to ${this.resource.kind} ${this.name}: ${reason}. Fix the object so it validates.`,
+          );
+        }
+        throw error;
+      }
+    }
+  }
+}
