@@ -1,14 +1,23 @@
 import { Command, CommanderError } from "commander";
 import { registerSimulate } from "./simulate-command.ts";
+import { registerController } from "./controller-command.ts";
+import { registerSteering } from "./steer-command.ts";
+import { registerStatus } from "./status-command.ts";
+import { registerLint } from "./lint-command.ts";
 import { CliError } from "./errors.ts";
+import { invokedName } from "./program-name.ts";
 
 /** `aviary` (also `kubectl aviary`): steer and inspect Rollouts, and simulate releases. */
 export function buildProgram(): Command {
-  const program = new Command("aviary")
+  const program = new Command(invokedName())
     .description("Progressive delivery for Kubernetes: canary and blue/green releases gated on golden signals")
     .showHelpAfterError()
     .exitOverride();
   registerSimulate(program);
+  registerController(program);
+  registerSteering(program);
+  registerStatus(program);
+  registerLint(program);
   return program;
 }
 

@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { runController } from "../main.ts";
+
+/** `aviary controller`: runs the controller in this process against the current kubeconfig. */
+export function registerController(program: Command): void {
+  program
+    .command("controller")
+    .description("run the Aviary controller against KUBECONFIG (or --kubeconfig)")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--namespace <name>", "watch only this namespace (env AVIARY_NAMESPACE; default: all)")
+    .option(
+      "--metrics-port <port>",
+      "port of /healthz, /readyz and /metrics (env AVIARY_METRICS_PORT)",
+      port,
+    )
+    .option("--no-leader-elect", "run without leader election (a single replica only)")
+    .option(
+      "--lease-namespace <name>",
+      "namespace of the leader Lease (env AVIARY_LEASE_NAMESPACE)",
+    )
+    .option(
+      "--prometheus <url>",
+      "Prometheus address for Rollouts that name none (env AVIARY_PROMETHEUS_ADDRESS)",
+    )
+    .action(async (flags: ControllerFlags) => {
+      await runController(flags);
+    });
+}
+
+export interface ControllerFlags {
+  kubeconfig?: string | undefined;
+  namespace?: string | undefined;
+  metricsPort?: number | undefined;
+  leaderElect?: boolean | undefined;
+  leaseNamespace?: string | undefined;
+  prometheus?: string | undefined;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
+  return n;
+}

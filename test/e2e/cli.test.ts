@@ -1,0 +1,312 @@
+import { describe, test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CoreV1Api,
+  AuthenticationV1TokenRequest,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  V1TokenRequestSpec,
+  PatchStrategy,
+  loadAllYaml,
+  setHeaderOptions,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import type { RolloutStatus } from "../../src/api/rollout.ts";
+import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { REPO_ROOT } from "../harness/testenv.ts";
+
+const ROLLOUTS = { group: "aviary.dev", version: "v1alpha1", plural: "rollouts" } as const;
+const NAME = "api-service";
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as a person or a CI job would. */
+function aviary(
+  args: readonly string[],
+  kubeconfigPath: string,
+  onStarted?: () => void,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KUBECONFIG: kubeconfigPath },
+    });
+    let stdout = "";
+    let stderr = "";
+    let started = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      // `status --watch` prints the full status and a blank line before it starts polling.
+      if (!started && onStarted !== undefined && stdout.includes("\n\n")) {
+        started = true;
+        onStarted();
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A kubeconfig file for the test cluster, removed when the test ends. */
+function kubeconfigFile(t: TestContext, kc: KubeConfig): string {
+  const dir = mkdtempSync(join(tmpdir(), "aviary-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "kubeconfig");
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
+}
+
+/** The example Istio Rollout in `namespace`, with a status the controller would have written. */
+async function createRollout(namespace: string): Promise<void> {
+  const objects = loadAllYaml(
+    readFileSync(join(REPO_ROOT, "examples/istio-canary.yaml"), "utf8"),
+  ) as KubernetesObject[];
+  const rollout = objects.find((o) => o.kind === "Rollout");
+  assert.ok(rollout?.metadata);
+  rollout.metadata.namespace = namespace;
+  const api = kubeConfig().makeApiClient(CustomObjectsApi);
+  await api.createNamespacedCustomObject({ ...ROLLOUTS, namespace, body: rollout });
+  await patchStatus(namespace, {
+    phase: "Paused",
+    message: "waiting for promote at step 2",
+    currentStepIndex: 2,
+    canaryWeight: 10,
+    stableHash: "5d8f7c9b4",
+    canaryHash: "6c7b9f8d5",
+    analysis: {
+      verdict: "Running",
+      startedAt: "2026-01-01T00:00:00Z",
+      conclusiveSeconds: 60,
+      samples: 4,
+      metrics: [
+        {
+          name: "success-rate",
+          verdict: "Running",
+          canary: 99.42,
+          stable: 99.71,
+          evidence: 3.5,
+          bound: 100,
+        },
+      ],
+    },
+  });
+}
+
+async function patchStatus(namespace: string, status: RolloutStatus): Promise<void> {
+  await kubeConfig()
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObjectStatus(
+      { ...ROLLOUTS, namespace, name: NAME, body: { status } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+}
+
+async function readStatus(namespace: string): Promise<RolloutStatus> {
+  const object = (await kubeConfig()
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: NAME })) as {
+    status?: RolloutStatus;
+    metadata: { generation: number };
+  };
+  return object.status ?? {};
+}
+
+/**
+ * A kubeconfig for a ServiceAccount of `namespace` with a token from the TokenRequest API,
+ * bound to a Role allowing only `rules` (none: no Role at all).
+ */
+async function serviceAccountKubeconfig(
+  t: TestContext,
+  namespace: string,
+  name: string,
+  rules: object[],
+): Promise<string> {
+  const admin = kubeConfig();
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  await objects.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+  if (rules.length > 0) {
+    const rbac = "rbac.authorization.k8s.io";
+    const role = { apiVersion: `${rbac}/v1`, kind: "Role", metadata: { name, namespace }, rules };
+    const binding = {
+      apiVersion: `${rbac}/v1`,
+      kind: "RoleBinding",
+      metadata: { name, namespace },
+      roleRef: { apiGroup: rbac, kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    };
+    await objects.create(role);
+    await objects.create(binding);
+  }
+  // The TokenRequest API (what kubectl create token uses) gives a short-lived token.
+  const body = Object.assign(new AuthenticationV1TokenRequest(), {
+    spec: Object.assign(new V1TokenRequestSpec(), { audiences: [], expirationSeconds: 600 }),
+  });
+  const request = await admin
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccountToken({ name, namespace, body });
+  const token = request.status?.token;
+  assert.ok(token, "the API server issued no token");
+  const cluster = admin.getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token }],
+    contexts: [{ name, cluster: cluster.name, user: name, namespace }],
+    currentContext: name,
+  });
+  return kubeconfigFile(t, kc);
+}
+
+describe("aviary CLI against a real API server", () => {
+  test("promote writes status.command and leaves the rest of status as it was", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const before = await readStatus(namespace);
+
+    const result = await aviary(
+      ["promote", NAME, "-n", namespace],
+      kubeconfigFile(t, kubeConfig()),
+    );
+
+    assert.equal(result.code, 0, result.stderr);
+    const status = await readStatus(namespace);
+    assert.equal(status.command?.name, "promote");
+    assert.match(status.command?.id ?? "", /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    assert.equal(status.command?.requestedBy, "admin");
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `promote requested for ${namespace}/${NAME} \\(id ${status.command?.id ?? "?"}\\)`,
+      ),
+    );
+    const { command: _command, ...rest } = status;
+    assert.deepEqual(rest, before);
+  });
+
+  test("each request gets a new id; promote --full and abort name their command", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+
+    assert.equal((await aviary(["promote", "--full", NAME, "-n", namespace], kubeconfig)).code, 0);
+    const first = (await readStatus(namespace)).command;
+    assert.equal((await aviary(["abort", NAME, "--namespace", namespace], kubeconfig)).code, 0);
+    const second = (await readStatus(namespace)).command;
+
+    assert.equal(first?.name, "promoteFull");
+    assert.equal(second?.name, "abort");
+    assert.notEqual(first?.id, second?.id);
+  });
+
+  test("status prints phase, step, weight, versions and per-metric analysis", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+
+    const result = await aviary(["status", NAME, "-n", namespace], kubeconfigFile(t, kubeConfig()));
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /phase:\s+Paused/);
+    assert.match(result.stdout, /step:\s+2\/8/);
+    assert.match(result.stdout, /weight:\s+10%/);
+    assert.match(result.stdout, /stable:\s+5d8f7c9b4/);
+    assert.match(result.stdout, /canary:\s+6c7b9f8d5/);
+    assert.match(result.stdout, /message:\s+waiting for promote at step 2/);
+    assert.match(result.stdout, /success-rate\s+99\.42\s+99\.71\s+3\.5\/100\s+Running/);
+  });
+
+  test("list shows the namespace's Rollouts as a table", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+
+    const result = await aviary(["list", "-n", namespace], kubeconfigFile(t, kubeConfig()));
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^NAME\s+STRATEGY\s+PHASE\s+STEP\s+WEIGHT\s+AGE$/m);
+    assert.match(result.stdout, /^api-service\s+canary\s+Paused\s+2\/8\s+10%\s+\d+s$/m);
+  });
+
+  test("a missing Rollout gives a readable error and exit code 1", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+
+    for (const args of [
+      ["promote", "nope"],
+      ["status", "nope"],
+    ]) {
+      const result = await aviary([...args, "-n", namespace], kubeconfig);
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr, `aviary: rollout nope not found in namespace ${namespace}\n`);
+    }
+  });
+
+  test("a user allowed only `patch rollouts/status` can promote; one without it is told what is missing", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const steerer = await serviceAccountKubeconfig(t, namespace, "steerer", [
+      { apiGroups: ["aviary.dev"], resources: ["rollouts/status"], verbs: ["patch"] },
+    ]);
+    const stranger = await serviceAccountKubeconfig(t, namespace, "stranger", []);
+
+    const allowed = await aviary(["promote", NAME], steerer);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal((await readStatus(namespace)).command?.requestedBy, "steerer");
+
+    const denied = await aviary(["abort", NAME], stranger);
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.stderr,
+      /may not patch rollouts\/status in namespace .*verb "patch" on resource "rollouts\/status" in API group "aviary\.dev"/,
+    );
+    assert.equal((await readStatus(namespace)).command?.name, "promote");
+  });
+
+  test("status --watch exits 0 once the Rollout becomes Healthy", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+
+    const result = await aviary(
+      ["status", NAME, "-n", namespace, "--watch", "--timeout", "60s"],
+      kubeconfigFile(t, kubeConfig()),
+      () => {
+        void patchStatus(namespace, {
+          phase: "Healthy",
+          message: "6c7b9f8d5 is stable",
+          canaryWeight: 0,
+        });
+      },
+    );
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Healthy step 2\/8 weight 0%: 6c7b9f8d5 is stable/);
+    assert.match(result.stdout, new RegExp(`${namespace}/${NAME} is Healthy`));
+  });
+
+  test("status --watch exits 1 when the Rollout is Aborted and 2 on timeout", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+
+    const timedOut = await aviary(
+      ["status", NAME, "-n", namespace, "-w", "--timeout", "2s"],
+      kubeconfig,
+    );
+    assert.equal(timedOut.code, 2);
+    assert.match(timedOut.stderr, /timed out waiting for .*; it is still Paused/);
+
+    await patchStatus(namespace, { phase: "Aborted", message: "success-rate failed" });
+    const aborted = await aviary(["status", NAME, "-n", namespace, "-w"], kubeconfig);
+    assert.equal(aborted.code, 1);
+    assert.match(aborted.stderr, /is Aborted: success-rate failed/);
+  });
+});
