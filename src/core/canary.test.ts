@@ -194,3 +194,27 @@ describe("canary without traffic routing", () => {
     assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 3));
   });
 });
+
+describe("drift: what completed steps set is put back", () => {
+  test("a weight edited by hand during a pause is restored to the step's weight", () => {
+    const r = rollout();
+    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, stepStartedAt: new Date(T0).toISOString() };
+    const plan = decide(r, observed({ routes: { canaryWeight: 0, headerRoutes: [] } }), T0 + 1000);
+    assert.deepEqual(weights(plan.actions), [10]);
+    assert.equal(plan.status.currentStepIndex, 1);
+  });
+
+  test("a header route removed by hand is added again", () => {
+    const r = rollout({
+      canary: {
+        stableService: "api-stable",
+        canaryService: "api-canary",
+        trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
+        steps: [{ setHeaderRoute: { name: "beta", match: [{ header: "x-user-group", exact: "beta-testers" }] } }, { pause: {} }],
+      },
+    });
+    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, headerRoutes: ["beta"] };
+    const plan = decide(r, observed(), T0);
+    assert.ok(plan.actions.some((a) => a.kind === "setHeaderRoute" && a.name === "beta"));
+  });
+});

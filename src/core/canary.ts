@@ -66,6 +66,7 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
   // The canary Service moves to the new pods before any weight does; until then no canary weight.
   const canarySelected = canaryAvailable > 0 && select(d, services, "canary", hash);
   if (!canarySelected) d.weight(0);
+  else if (!promoting) reassertCompletedSteps(d, steps, index);
 
   if (runAnalysis(d, s)) return;
 
@@ -96,6 +97,21 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
   // A hold (inconclusive analysis, manual pause, window) is what a person needs to see, even mid-step.
   if (hold !== undefined && !result.message.includes(hold)) result = { ...result, message: `${result.message}; held: ${hold}`, paused: true, deadline: false };
   report(d, s, result);
+}
+
+/**
+ * Level-based: what completed steps set must still be in place. A weight or header route
+ * changed by hand (or by Argo CD self-heal) is put back on the next reconcile.
+ */
+function reassertCompletedSteps(d: Decision, steps: readonly Step[], index: number): void {
+  const done = steps.slice(0, index);
+  const weight = targetWeight(done, done.length - 1);
+  if (done.some((step) => step.setWeight !== undefined)) d.weight(weight);
+  const routed = d.observed.routes?.headerRoutes ?? [];
+  for (const step of done) {
+    const route = step.setHeaderRoute;
+    if (route !== undefined && !routed.includes(route.name)) d.act({ kind: "setHeaderRoute", name: route.name, match: route.match });
+  }
 }
 
 interface Capacity {

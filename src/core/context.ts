@@ -49,6 +49,8 @@ export class Decision {
 
   /** Sets the canary weight unless the router already routes exactly that. */
   weight(canaryWeight: number): void {
+    const earlier = this.actions.findIndex((a) => a.kind === "setWeight");
+    if (earlier >= 0) this.actions.splice(earlier, 1);
     if (this.observed.routes !== undefined && this.observed.routes.canaryWeight !== canaryWeight) {
       this.act({ kind: "setWeight", canaryWeight });
     }

@@ -1,0 +1,149 @@
+import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { pino, type Logger } from "pino";
+import type { Rollout } from "../api/rollout.ts";
+import type { TrafficRouter } from "../traffic/router.ts";
+import { routerFor as defaultRouterFor } from "../traffic/select-router.ts";
+import { ControllerMetrics } from "./controller-metrics.ts";
+import { startHealthServer } from "./http-server.ts";
+import { LeaderElector } from "./leader-election.ts";
+import { KubePorts, type Notifier } from "./ports.ts";
+import { Reconciler } from "./reconciler.ts";
+import { startWatches, type Watches } from "./watches.ts";
+import { WorkQueue } from "./workqueue.ts";
+
+export type RouterFactory = (rollout: Rollout, kubeConfig: KubeConfig) => TrafficRouter | undefined;
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Watch one namespace only; undefined watches all. */
+  namespace?: string | undefined;
+  /** Undefined: the traffic routers of src/traffic/select-router.ts. */
+  routerFor?: RouterFactory | undefined;
+  notifier?: Notifier | undefined;
+  prometheusAddress?: string | undefined;
+  concurrency?: number | undefined;
+  /** Every Rollout is reconciled at least this often (ms). */
+  resyncMs?: number | undefined;
+  /** Informers relist this often, a watchdog against silent watch death (ms). */
+  relistMs?: number | undefined;
+  /** false: run without leader election (one replica only). */
+  leaderElection?:
+    | false
+    | {
+        namespace: string;
+        name?: string | undefined;
+        identity?: string | undefined;
+        leaseMs?: number;
+        renewMs?: number;
+        retryMs?: number;
+      }
+    | undefined;
+  /** Port for /healthz, /readyz, /metrics; undefined: no server, 0: any free port. */
+  metricsPort?: number | undefined;
+  log?: Logger | undefined;
+}
+
+export interface ControllerHandle {
+  isLeader(): boolean;
+  /** The port /metrics listens on, when a server was asked for. */
+  metricsPort: number | undefined;
+  metrics: ControllerMetrics;
+  /** Stops reconciling, waits for running reconciles, and releases the lease. */
+  stop(): Promise<void>;
+}
+
+/** Starts the controller: leader election, then watches feeding the work queue. */
+export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
+  const log = options.log ?? pino({ name: "aviary" });
+  const { kubeConfig } = options;
+  const routerFor = options.routerFor ?? defaultRouterFor;
+  const ports = new KubePorts({
+    kubeConfig,
+    routerFor: (rollout) => routerFor(rollout, kubeConfig),
+    notifier: options.notifier,
+    prometheusAddress: options.prometheusAddress,
+  });
+  const metrics = new ControllerMetrics();
+  const reconciler = new Reconciler(kubeConfig, ports, metrics, log);
+  let running: { queue: WorkQueue; watches: Watches; resync: NodeJS.Timeout } | undefined;
+
+  const startWork = (): void => {
+    if (running !== undefined) return;
+    const queue = new WorkQueue((key) => reconciler.reconcile(key), {
+      concurrency: options.concurrency,
+      onError: (key, error) => {
+        log.warn(
+          { rollout: key, err: error instanceof Error ? error.message : String(error) },
+          "reconcile failed; retrying with backoff",
+        );
+      },
+    });
+    const enqueue = (key: string): void => {
+      queue.add(key);
+      metrics.queueDepth.set(queue.depth);
+    };
+    const watches = startWatches({
+      kubeConfig,
+      namespace: options.namespace,
+      enqueue,
+      relistMs: options.relistMs,
+      log,
+    });
+    const resync = setInterval(() => {
+      for (const key of watches.rolloutKeys()) enqueue(key);
+    }, options.resyncMs ?? 60_000);
+    resync.unref();
+    running = { queue, watches, resync };
+  };
+  const stopWork = async (): Promise<void> => {
+    const current = running;
+    running = undefined;
+    if (current === undefined) return;
+    clearInterval(current.resync);
+    await current.watches.stop();
+    await current.queue.stop();
+  };
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection === false || options.leaderElection === undefined) {
+    startWork();
+  } else {
+    const election = options.leaderElection;
+    elector = new LeaderElector({
+      kubeConfig,
+      namespace: election.namespace,
+      name: election.name ?? "aviary-controller",
+      identity:
+        election.identity ??
+        `${hostname()}-${String(process.pid)}-${Math.random().toString(36).slice(2, 7)}`,
+      leaseMs: election.leaseMs,
+      renewMs: election.renewMs,
+      retryMs: election.retryMs,
+      log,
+      onStartedLeading: startWork,
+      onStoppedLeading: () => void stopWork(),
+    });
+    elector.start();
+  }
+
+  const server =
+    options.metricsPort === undefined
+      ? undefined
+      : await startHealthServer({
+          port: options.metricsPort,
+          registry: metrics.registry,
+          ready: () => true,
+        });
+
+  return {
+    isLeader: () => elector?.isLeader ?? true,
+    metricsPort: server?.port,
+    metrics,
+    stop: async () => {
+      await stopWork();
+      await elector?.stop();
+      await server?.close();
+    },
+  };
+}

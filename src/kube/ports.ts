@@ -1,0 +1,336 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CoreV1Event,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import type { AnalysisSpec, Rollout, RolloutStatus } from "../api/rollout.ts";
+import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
+import { POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
+import { METRIC_TEMPLATE_PLURAL, type MetricTemplate } from "../api/metric-template.ts";
+import { parseMetricTemplate } from "../api/load.ts";
+import type { MetricsSample } from "../analysis/judge.ts";
+import type { Action, KubeEvent, Notification, Observed, Problem, Role } from "../core/plan.ts";
+import { templateHash } from "../core/template-hash.ts";
+import { observeMetrics } from "../metrics/observe.ts";
+import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
+import type { ReconcilePorts } from "../runtime/reconcile-once.ts";
+import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
+import { isConflict, isNotFound, orNotFound, StaleRolloutError } from "./api-errors.ts";
+import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
+import { statusChanges, statusMergePatch } from "./status-patch.ts";
+
+const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** Where Slack (or any) notifications go; src/notify implements it. */
+export interface Notifier {
+  notify(rollout: Rollout, notification: Notification): Promise<void>;
+}
+
+export interface KubePortsOptions {
+  kubeConfig: KubeConfig;
+  /** The traffic router for a Rollout, or undefined when it routes by replicas only. */
+  routerFor: (rollout: Rollout) => TrafficRouter | undefined;
+  notifier?: Notifier | undefined;
+  /** Prometheus address for Rollouts that do not name one. */
+  prometheusAddress?: string | undefined;
+  /** Name written as the Events' reporting component. */
+  component?: string | undefined;
+}
+
+type PodTemplate = Record<string, unknown>;
+
+/**
+ * The ReconcilePorts on a real cluster. Observes and executes only: every release rule
+ * is in core/decide(). Writes diff before writing, so a reconcile that changes nothing
+ * sends nothing.
+ */
+export class KubePorts implements ReconcilePorts {
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly replicaSets: ReplicaSets;
+  private readonly unchanged = new WeakSet<Rollout>();
+  private readonly routers = new WeakMap<Rollout, TrafficRouter | undefined>();
+  /** The desired template per Rollout object, read in observe() and used to create ReplicaSets. */
+  private readonly templates = new WeakMap<Rollout, { hash: string; template: PodTemplate }>();
+
+  constructor(private readonly options: KubePortsOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.replicaSets = new ReplicaSets(options.kubeConfig);
+  }
+
+  async observe(rollout: Rollout): Promise<Omit<Observed, "metrics">> {
+    const problems: Problem[] = [];
+    const desired = await this.desiredTemplate(rollout, problems);
+    const hash =
+      desired === undefined
+        ? (rollout.status?.canaryHash ?? rollout.status?.stableHash ?? "")
+        : templateHash(desired);
+    if (desired !== undefined) this.templates.set(rollout, { hash, template: desired });
+    const replicaSets = await this.replicaSets.observe(rollout);
+    const router = this.router(rollout);
+    const selectors = await this.observeSelectors(rollout, router, problems);
+    let routes: Observed["routes"];
+    if (router !== undefined) {
+      try {
+        routes = await router.observe();
+      } catch (error) {
+        if (!(error instanceof RoutingProblem)) throw error;
+        problems.push(error.problem);
+      }
+    }
+    return {
+      templateHash: hash,
+      replicaSets,
+      selectors,
+      routes,
+      problems: problems.length > 0 ? problems : undefined,
+    };
+  }
+
+  async sampleMetrics(
+    rollout: Rollout,
+    analysis: AnalysisSpec,
+    observed: Omit<Observed, "metrics">,
+    now: number,
+  ): Promise<MetricsSample> {
+    const provider = createPrometheusProvider(
+      connectionFor(analysis.prometheus, { address: this.options.prometheusAddress }),
+    );
+    const hashes = {
+      canaryHash: rollout.status?.canaryHash ?? observed.templateHash,
+      stableHash: rollout.status?.stableHash ?? observed.templateHash,
+    };
+    const templates = await this.metricTemplates(rollout, analysis);
+    return observeMetrics(rollout, hashes, provider, new Date(now), { analysis, templates });
+  }
+
+  async execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void> {
+    switch (action.kind) {
+      case "scaleReplicaSet": {
+        const desired = this.templates.get(rollout);
+        const template = desired?.hash === action.hash ? desired.template : undefined;
+        await this.replicaSets.scale(rollout, action.hash, action.replicas, template);
+        return;
+      }
+      case "deleteReplicaSet":
+        await this.replicaSets.delete(rollout, action.hash);
+        return;
+      case "setServiceSelector":
+        await this.setServiceSelector(rollout, action.service, action.role, action.hash);
+        return;
+      case "setWeight":
+        await this.requireRouter(rollout).setWeight(action.canaryWeight);
+        return;
+      case "setHeaderRoute":
+        await this.requireRouter(rollout).setHeaderRoute(action.name, action.match);
+        return;
+      case "removeHeaderRoute":
+        await this.requireRouter(rollout).removeHeaderRoute(action.name);
+        return;
+    }
+  }
+
+  /**
+   * Merge patch of the status subresource, conditional on the resourceVersion we read:
+   * if the Rollout changed meanwhile (a new command, a spec edit), the whole reconcile is
+   * re-run on fresh data rather than writing a status computed from stale input.
+   */
+  async writeStatus(rollout: Rollout, status: RolloutStatus): Promise<void> {
+    const patch = statusMergePatch(rollout.status, status);
+    if (!statusChanges(rollout.status, patch)) {
+      this.unchanged.add(rollout);
+      return;
+    }
+    const body = { metadata: { resourceVersion: rollout.metadata.resourceVersion }, status: patch };
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: namespaceOf(rollout),
+          plural: ROLLOUT_PLURAL,
+          name: rollout.metadata.name,
+          body,
+        },
+        MERGE_PATCH,
+      );
+    } catch (error) {
+      if (isConflict(error))
+        throw new StaleRolloutError(`${namespaceOf(rollout)}/${rollout.metadata.name}`);
+      throw error;
+    }
+  }
+
+  async notify(rollout: Rollout, notification: Notification): Promise<void> {
+    await this.options.notifier?.notify(rollout, notification);
+  }
+
+  /** Events mark transitions: a reconcile that changed no status has none to tell. */
+  async emit(rollout: Rollout, event: KubeEvent): Promise<void> {
+    if (this.unchanged.has(rollout)) return;
+    const namespace = namespaceOf(rollout);
+    const now = new Date();
+    const body = {
+      metadata: { generateName: `${rollout.metadata.name}.`, namespace },
+      involvedObject: {
+        apiVersion: rollout.apiVersion,
+        kind: rollout.kind,
+        name: rollout.metadata.name,
+        namespace,
+        ...(rollout.metadata.uid === undefined ? {} : { uid: rollout.metadata.uid }),
+        ...(rollout.metadata.resourceVersion === undefined
+          ? {}
+          : { resourceVersion: rollout.metadata.resourceVersion }),
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: this.options.component ?? "aviary-controller" },
+      reportingComponent: this.options.component ?? "aviary-controller",
+    };
+    // The generated client types models as classes; the API takes the plain JSON shape.
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: Object.assign(new CoreV1Event(), body),
+    });
+  }
+
+  private router(rollout: Rollout): TrafficRouter | undefined {
+    if (!this.routers.has(rollout)) this.routers.set(rollout, this.options.routerFor(rollout));
+    return this.routers.get(rollout);
+  }
+
+  private requireRouter(rollout: Rollout): TrafficRouter {
+    const router = this.router(rollout);
+    if (router === undefined)
+      throw new Error(
+        "the plan changes traffic weights but the Rollout declares no trafficRouting",
+      );
+    return router;
+  }
+
+  /** spec.template, or the template of the Deployment named by spec.workloadRef. */
+  private async desiredTemplate(
+    rollout: Rollout,
+    problems: Problem[],
+  ): Promise<PodTemplate | undefined> {
+    if (rollout.spec.template !== undefined) return rollout.spec.template;
+    const ref = rollout.spec.workloadRef;
+    if (ref === undefined) return undefined;
+    const deployment = await orNotFound(
+      this.apps.readNamespacedDeployment({ name: ref.name, namespace: namespaceOf(rollout) }),
+    );
+    if (deployment?.spec?.template === undefined) {
+      problems.push({
+        path: "spec.workloadRef.name",
+        message: `Deployment "${ref.name}" was not found in namespace "${namespaceOf(rollout)}": create it or fix the name`,
+      });
+      return undefined;
+    }
+    return JSON.parse(JSON.stringify(deployment.spec.template)) as PodTemplate;
+  }
+
+  private async observeSelectors(
+    rollout: Rollout,
+    router: TrafficRouter | undefined,
+    problems: Problem[],
+  ): Promise<Observed["selectors"]> {
+    if (router?.subsets !== undefined) {
+      try {
+        return await router.subsets.observe();
+      } catch (error) {
+        if (!(error instanceof RoutingProblem)) throw error;
+        problems.push(error.problem);
+        return {};
+      }
+    }
+    const services = servicesOf(rollout);
+    const read = async (role: Role): Promise<string | undefined> => {
+      const { name, path } = services[role];
+      const service = await orNotFound(
+        this.core.readNamespacedService({ name, namespace: namespaceOf(rollout) }),
+      );
+      if (service === undefined) {
+        problems.push({
+          path,
+          message: `Service "${name}" was not found in namespace "${namespaceOf(rollout)}": create it or fix the name`,
+        });
+        return undefined;
+      }
+      return service.spec?.selector?.[POD_TEMPLATE_HASH_LABEL];
+    };
+    const [stable, canary] = await Promise.all([read("stable"), read("canary")]);
+    return { stable, canary };
+  }
+
+  private async setServiceSelector(
+    rollout: Rollout,
+    service: string,
+    role: Role,
+    hash: string,
+  ): Promise<void> {
+    const router = this.router(rollout);
+    if (router?.subsets !== undefined) {
+      await router.subsets.select(role, hash);
+      return;
+    }
+    const namespace = namespaceOf(rollout);
+    const current = await this.core.readNamespacedService({ name: service, namespace });
+    if (current.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === hash) return;
+    const body = {
+      metadata: { resourceVersion: current.metadata?.resourceVersion },
+      spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: hash } },
+    };
+    await this.core.patchNamespacedService({ name: service, namespace, body }, MERGE_PATCH);
+  }
+
+  private async metricTemplates(
+    rollout: Rollout,
+    analysis: AnalysisSpec,
+  ): Promise<Record<string, MetricTemplate>> {
+    if (!analysis.metrics.some((m) => m.templateRef !== undefined)) return {};
+    try {
+      const list = (await this.custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: namespaceOf(rollout),
+        plural: METRIC_TEMPLATE_PLURAL,
+      })) as { items?: unknown[] };
+      const templates: Record<string, MetricTemplate> = {};
+      for (const item of list.items ?? []) {
+        const parsed = parseMetricTemplate(item);
+        if (parsed.ok) templates[parsed.template.metadata.name] = parsed.template;
+      }
+      return templates;
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+  }
+}
+
+/** The two Services of a strategy, by role, with the field that names each. */
+export function servicesOf(rollout: Rollout): Record<Role, { name: string; path: string }> {
+  const { canary, blueGreen } = rollout.spec.strategy;
+  if (canary !== undefined) {
+    return {
+      stable: { name: canary.stableService, path: "spec.strategy.canary.stableService" },
+      canary: { name: canary.canaryService, path: "spec.strategy.canary.canaryService" },
+    };
+  }
+  if (blueGreen === undefined) throw new Error("the Rollout declares no strategy");
+  return {
+    stable: { name: blueGreen.activeService, path: "spec.strategy.blueGreen.activeService" },
+    canary: { name: blueGreen.previewService, path: "spec.strategy.blueGreen.previewService" },
+  };
+}

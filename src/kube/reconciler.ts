@@ -1,0 +1,101 @@
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { parseRollout } from "../api/load.ts";
+import { GROUP, ROLLOUT_PLURAL, RolloutStatus, VERSION, type Rollout } from "../api/rollout.ts";
+import { decide } from "../core/decide.ts";
+import { reconcileOnce } from "../runtime/reconcile-once.ts";
+import { orNotFound, StaleRolloutError } from "./api-errors.ts";
+import type { ControllerMetrics } from "./controller-metrics.ts";
+import type { KubePorts } from "./ports.ts";
+import type { WorkResult } from "./workqueue.ts";
+
+/** Re-run at least this often even when decide() asks for nothing (level-based safety net). */
+const MAX_REQUEUE_SECONDS = 60;
+
+/**
+ * One reconcile of one Rollout key, from fresh reads: an invalid Rollout gets its
+ * InvalidSpec status and nothing else moves; a valid one runs the shared reconcile.
+ */
+export class Reconciler {
+  private readonly custom: CustomObjectsApi;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly ports: KubePorts,
+    private readonly metrics: ControllerMetrics,
+    private readonly log: Logger,
+  ) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async reconcile(key: string): Promise<WorkResult | undefined> {
+    const [namespace = "", name = ""] = key.split("/");
+    const timer = this.metrics.reconcileSeconds.startTimer();
+    try {
+      const raw = await orNotFound(
+        this.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: ROLLOUT_PLURAL,
+          name,
+        }) as Promise<unknown>,
+      );
+      if (raw === undefined) {
+        this.metrics.forget(namespace, name);
+        return undefined;
+      }
+      const parsed = parseRollout(raw);
+      if (!parsed.ok) {
+        const shell = shellOf(raw);
+        const plan = decide(
+          shell,
+          { templateHash: "", replicaSets: [] },
+          Date.now(),
+          parsed.problems,
+        );
+        await this.ports.writeStatus(shell, plan.status);
+        for (const event of plan.events) await this.ports.emit(shell, event);
+        this.metrics.record({ metadata: shell.metadata, status: plan.status });
+        return { requeueAfter: MAX_REQUEUE_SECONDS };
+      }
+      const plan = await reconcileOnce(this.ports, parsed.rollout, Date.now(), []);
+      this.metrics.record({ metadata: parsed.rollout.metadata, status: plan.status });
+      this.log.debug(
+        {
+          rollout: key,
+          phase: plan.status.phase,
+          step: plan.status.currentStepIndex,
+          weight: plan.status.canaryWeight,
+          actions: plan.actions.length,
+        },
+        "reconciled",
+      );
+      return {
+        requeueAfter: Math.min(plan.requeueAfter ?? MAX_REQUEUE_SECONDS, MAX_REQUEUE_SECONDS),
+      };
+    } catch (error) {
+      if (error instanceof StaleRolloutError) return { requeueAfter: 0 };
+      this.metrics.reconcileErrors.inc({ namespace, rollout: name });
+      throw error;
+    } finally {
+      timer();
+    }
+  }
+}
+
+/**
+ * A Rollout that failed validation, reduced to what decide() reads when it only reports
+ * problems: identity, metadata and the stored status (if that still parses).
+ */
+function shellOf(raw: unknown): Rollout {
+  const object = raw as { metadata?: Rollout["metadata"]; status?: unknown };
+  const status = RolloutStatus.safeParse(object.status ?? {});
+  return {
+    apiVersion: "aviary.dev/v1alpha1",
+    kind: "Rollout",
+    metadata: object.metadata ?? { name: "" },
+    spec: {} as Rollout["spec"],
+    status: status.success ? status.data : {},
+  };
+}

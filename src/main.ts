@@ -1,0 +1,65 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import type { ControllerFlags } from "./cli/controller-command.ts";
+import { startController } from "./kube/controller.ts";
+
+/**
+ * Composition root of the controller: reads flags and environment, connects to the
+ * cluster, and runs until SIGTERM/SIGINT, when it stops reconciling and releases the
+ * leader Lease so a standby takes over at once.
+ */
+export async function runController(flags: ControllerFlags = {}): Promise<void> {
+  const env = process.env;
+  const log = pino({ name: "aviary", level: env.AVIARY_LOG_LEVEL ?? "info" });
+  const kubeConfig = new KubeConfig();
+  if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const namespace = flags.namespace ?? emptyToUndefined(env.AVIARY_NAMESPACE);
+  const leaderElect = (flags.leaderElect ?? true) && env.AVIARY_LEADER_ELECT !== "false";
+  const leaseNamespace =
+    flags.leaseNamespace ??
+    env.AVIARY_LEASE_NAMESPACE ??
+    env.POD_NAMESPACE ??
+    namespace ??
+    "default";
+  const metricsPort = flags.metricsPort ?? numberOr(env.AVIARY_METRICS_PORT, 8080);
+  const handle = await startController({
+    kubeConfig,
+    namespace,
+    prometheusAddress: flags.prometheus ?? emptyToUndefined(env.AVIARY_PROMETHEUS_ADDRESS),
+    leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
+    metricsPort,
+    log,
+  });
+  log.info(
+    {
+      cluster: kubeConfig.getCurrentCluster()?.server,
+      namespace: namespace ?? "(all)",
+      metricsPort: handle.metricsPort,
+      leaderElect,
+    },
+    "aviary controller started",
+  );
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      log.info({ signal }, "shutting down");
+      handle.stop().then(resolve, (error: unknown) => {
+        log.error({ err: String(error) }, "error while shutting down");
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function numberOr(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value === undefined || value === "" || !Number.isInteger(n) ? fallback : n;
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ""}`) await runController();

@@ -1,0 +1,93 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { CustomObjectsApi, KubernetesObjectApi } from "@kubernetes/client-node";
+import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { eventually } from "../harness/eventually.ts";
+import {
+  byImage,
+  controller,
+  createRollout,
+  createServices,
+  sendCommand,
+  setImage,
+  status,
+  versions,
+} from "./controller-fixtures.ts";
+
+const VS = {
+  group: "networking.istio.io",
+  version: "v1",
+  plural: "virtualservices",
+  name: "api-vs",
+};
+type VirtualService = { spec: { http: { route: { weight?: number }[] }[] } };
+
+async function weights(namespace: string): Promise<number[]> {
+  const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+  const vs = (await custom.getNamespacedCustomObject({ ...VS, namespace })) as VirtualService;
+  return vs.spec.http[0]?.route.map((r) => r.weight ?? 0) ?? [];
+}
+
+describe("controller with Istio routing", { timeout: 120_000 }, () => {
+  test("VirtualService weights follow the steps and the release ends at 100/0 with v1 scaled down", async (t) => {
+    const ns = await testNamespace(t, "ctl");
+    await createServices(ns, ["api-stable", "api-canary"]);
+    await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "api-vs", namespace: ns },
+      spec: {
+        hosts: ["api"],
+        http: [
+          {
+            name: "primary",
+            route: [
+              { destination: { host: "api-stable" }, weight: 100 },
+              { destination: { host: "api-canary" }, weight: 0 },
+            ],
+          },
+        ],
+      },
+    });
+    const strategy = {
+      canary: {
+        stableService: "api-stable",
+        canaryService: "api-canary",
+        scaleDownDelaySeconds: 2,
+        trafficRouting: { istio: { virtualService: { name: "api-vs", routes: ["primary"] } } },
+        steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: { duration: "2s" } }],
+      },
+    };
+    await createRollout(ns, { replicas: 2, strategy }, "api:1");
+    await controller(t, ns);
+    await eventually(
+      "v1 Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy",
+      (s) => [s.phase, s.message],
+    );
+
+    await setImage(ns, "api:2");
+    const paused = await eventually(
+      "paused at 20%",
+      () => status(ns),
+      (s) => s.phase === "Paused" && s.currentStepIndex === 1,
+      (s) => [s.phase, s.message],
+    );
+    assert.deepEqual(await weights(ns), [80, 20]);
+
+    await sendCommand(ns, "promote", "p-1");
+    await eventually(
+      "promoted",
+      () => status(ns),
+      (s) => s.phase === "Healthy" && s.stableHash === paused.canaryHash,
+      (s) => [s.phase, s.message],
+    );
+    assert.deepEqual(await weights(ns), [100, 0]);
+    await eventually(
+      "v1 scaled down",
+      () => versions(ns),
+      (l) => (byImage(l, "api:1")?.replicas ?? 0) === 0 && byImage(l, "api:2")?.replicas === 2,
+    );
+  });
+});

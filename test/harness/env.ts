@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { MeshSim, type MeshSimOptions } from "./mesh-sim.ts";
+import { registerScrapeTarget, unregisterScrapeTarget, waitForScrape } from "./prometheus.ts";
+import { REPO_ROOT, type TestEnvInfo } from "./testenv.ts";
+
+/**
+ * What e2e tests import: the cluster's KubeConfig, a fresh namespace per test, the
+ * Prometheus URL, and mesh simulators that Prometheus scrapes. The coordinates come from
+ * the global setup (env vars) or, when a file is run by hand, from `npm run cluster:up`.
+ */
+export const ENV_KUBECONFIG = "AVIARY_TEST_KUBECONFIG";
+export const ENV_PROMETHEUS_URL = "AVIARY_TEST_PROMETHEUS_URL";
+export const ENV_PROM_TARGETS_FILE = "AVIARY_TEST_PROM_TARGETS_FILE";
+
+/** Where `npm run cluster:up` leaves its coordinates. */
+export const STATE_DIR = join(REPO_ROOT, ".testenv");
+export const STATE_FILE = join(STATE_DIR, "state.json");
+
+interface Coordinates {
+  kubeconfigPath: string;
+  prometheusUrl: string;
+  prometheusTargetsFile: string;
+}
+
+function coordinates(): Coordinates {
+  const kubeconfigPath = process.env[ENV_KUBECONFIG];
+  const prometheusUrl = process.env[ENV_PROMETHEUS_URL];
+  const prometheusTargetsFile = process.env[ENV_PROM_TARGETS_FILE];
+  if (kubeconfigPath && prometheusUrl && prometheusTargetsFile)
+    return { kubeconfigPath, prometheusUrl, prometheusTargetsFile };
+  if (existsSync(STATE_FILE)) return JSON.parse(readFileSync(STATE_FILE, "utf8")) as TestEnvInfo;
+  throw new Error(
+    "No test cluster: run e2e tests with `npm run test:e2e` (its global setup starts one), " +
+      "or start one with `npm run cluster:up` before running a single file.",
+  );
+}
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(coordinates().kubeconfigPath);
+  return kc;
+}
+
+export function prometheusUrl(): string {
+  return coordinates().prometheusUrl;
+}
+
+/** Creates a namespace for this test and deletes it when the test ends. */
+export async function testNamespace(t: TestContext, prefix = "e2e"): Promise<string> {
+  const kc = kubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  await KubernetesObjectApi.makeApiClient(kc).create({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name },
+  });
+  t.after(async () => {
+    await core.deleteNamespace({ name }).catch(() => undefined);
+  });
+  return name;
+}
+
+/**
+ * Starts a mesh simulator, registers it with Prometheus, waits for the first scrape,
+ * and stops and unregisters it when the test ends.
+ */
+export async function startMeshSim(
+  t: TestContext,
+  options: Omit<MeshSimOptions, "kubeConfig">,
+): Promise<MeshSim> {
+  const sim = new MeshSim({ ...options, kubeConfig: kubeConfig() });
+  await sim.start();
+  const { prometheusTargetsFile, prometheusUrl: url } = coordinates();
+  t.after(async () => {
+    unregisterScrapeTarget(prometheusTargetsFile, sim.target);
+    await sim.stop();
+  });
+  registerScrapeTarget(prometheusTargetsFile, sim.target);
+  await waitForScrape(url, sim.target);
+  return sim;
+}
