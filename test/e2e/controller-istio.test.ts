@@ -32,22 +32,24 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
   test("VirtualService weights follow the steps and the release ends at 100/0 with v1 scaled down", async (t) => {
     const ns = await testNamespace(t, "ctl");
     await createServices(ns, ["api-stable", "api-canary"]);
+    const original = {
+      hosts: ["api"],
+      http: [
+        {
+          name: "primary",
+          retries: { attempts: 3, perTryTimeout: "2s" },
+          route: [
+            { destination: { host: "api-stable" }, weight: 100 },
+            { destination: { host: "api-canary" }, weight: 0 },
+          ],
+        },
+      ],
+    };
     await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
       apiVersion: "networking.istio.io/v1",
       kind: "VirtualService",
       metadata: { name: "api-vs", namespace: ns },
-      spec: {
-        hosts: ["api"],
-        http: [
-          {
-            name: "primary",
-            route: [
-              { destination: { host: "api-stable" }, weight: 100 },
-              { destination: { host: "api-canary" }, weight: 0 },
-            ],
-          },
-        ],
-      },
+      spec: original,
     });
     const strategy = {
       canary: {
@@ -76,6 +78,24 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
     );
     assert.deepEqual(await weights(ns), [80, 20]);
 
+    // Drift, as Argo CD self-heal would cause: the weights are reset by hand mid-release.
+    const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+    await custom.patchNamespacedCustomObject({
+      ...VS,
+      namespace: ns,
+      body: [
+        { op: "replace", path: "/spec/http/0/route/0/weight", value: 100 },
+        { op: "replace", path: "/spec/http/0/route/1/weight", value: 0 },
+      ],
+    });
+    await eventually(
+      "hand-edited weights put back",
+      () => weights(ns),
+      (w) => w[0] === 80 && w[1] === 20,
+      (w) => w,
+    );
+    assert.equal((await status(ns)).currentStepIndex, 1, "the release keeps its place");
+
     await sendCommand(ns, "promote", "p-1");
     await eventually(
       "promoted",
@@ -84,6 +104,10 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
       (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(ns), [100, 0]);
+    const after = (await custom.getNamespacedCustomObject({ ...VS, namespace: ns })) as {
+      spec: unknown;
+    };
+    assert.deepEqual(after.spec, original, "nothing but the weights changed, and they are back");
     await eventually(
       "v1 scaled down",
       () => versions(ns),
