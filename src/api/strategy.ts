@@ -77,8 +77,9 @@ export const CanaryStrategy = z
   .meta({
     "x-kubernetes-validations": [
       {
-        rule: "self.stableService != self.canaryService",
-        message: "stableService and canaryService must name different Services",
+        // Subset-level routing puts both versions behind one Service, told apart by DestinationRule subsets.
+        rule: "self.stableService != self.canaryService || (has(self.trafficRouting) && has(self.trafficRouting.istio) && has(self.trafficRouting.istio.destinationRule))",
+        message: "stableService and canaryService must name different Services (unless trafficRouting.istio.destinationRule splits one Service by subsets)",
         fieldPath: ".canaryService",
       },
       {

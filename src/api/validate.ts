@@ -83,10 +83,11 @@ function checkSelector(add: Add, rollout: Rollout): void {
 }
 
 function checkCanary(add: Add, canary: CanaryStrategy, path: string): void {
-  if (canary.stableService === canary.canaryService) {
+  const subsetLevel = canary.trafficRouting?.istio?.destinationRule !== undefined;
+  if (canary.stableService === canary.canaryService && !subsetLevel) {
     add(
       `${path}.canaryService`,
-      `is the same Service as stableService (${canary.stableService}): name two different Services`,
+      `is the same Service as stableService (${canary.stableService}): name two different Services, or split one Service by subsets with trafficRouting.istio.destinationRule`,
     );
   }
   const routing = canary.trafficRouting;
