@@ -218,3 +218,21 @@ describe("drift: what completed steps set is put back", () => {
     assert.ok(plan.actions.some((a) => a.kind === "setHeaderRoute" && a.name === "beta"));
   });
 });
+
+describe("workloadRef", () => {
+  test("the referenced Deployment is scaled to 0 once the Rollout's stable pods are all available", () => {
+    const r = rollout(undefined, { template: undefined, workloadRef: { name: "api" } });
+    r.status = { stableHash: "s1" };
+    const seen = (available: number, deploymentReplicas: number): Observed => ({
+      templateHash: "s1",
+      replicaSets: [rs("s1", 4, available)],
+      selectors: { stable: "s1", canary: "s1" },
+      routes: { canaryWeight: 0, headerRoutes: [] },
+      workload: { replicas: deploymentReplicas },
+    });
+    const scaled = (o: Observed) => decide(r, o, T0).actions.some((a) => a.kind === "scaleWorkload" && a.replicas === 0);
+    assert.equal(scaled(seen(3, 4)), false, "not before every stable replica is available");
+    assert.equal(scaled(seen(4, 4)), true);
+    assert.equal(scaled(seen(4, 0)), false, "already scaled down");
+  });
+});

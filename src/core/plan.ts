@@ -13,6 +13,8 @@ export interface Observed {
   routes?: ObservedRoutes | undefined;
   /** A metrics reading taken for this reconcile (only when analysis asked for one). */
   metrics?: MetricsSample | undefined;
+  /** With spec.workloadRef: the referenced Deployment's replica count. */
+  workload?: { replicas: number } | undefined;
   /** Problems found while observing that the spec alone cannot show (missing objects...). */
   problems?: readonly Problem[] | undefined;
 }
@@ -42,6 +44,8 @@ export type Action =
   /** Create the ReplicaSet for `hash` if missing, and scale it to `replicas`. */
   | { kind: "scaleReplicaSet"; hash: string; replicas: number; role: Role }
   | { kind: "deleteReplicaSet"; hash: string }
+  /** spec.workloadRef: scale the referenced Deployment (to 0 once Aviary's stable pods serve). */
+  | { kind: "scaleWorkload"; replicas: number }
   /** Point a Service (or a DestinationRule subset, for subset-level routing) at pods of `hash`. */
   | { kind: "setServiceSelector"; service: string; role: Role; hash: string }
   | { kind: "setWeight"; canaryWeight: number }

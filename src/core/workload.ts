@@ -36,6 +36,10 @@ export function steady(d: Decision, services: ServiceNames): void {
   d.status.canaryWeight = 0;
   d.status.headerRoutes = [];
   const available = d.available(stable);
+  // Aviary took over the Deployment's pods: its own pods go once ours are all available.
+  if (d.spec.workloadRef !== undefined && available >= replicas && (d.observed.workload?.replicas ?? 0) > 0) {
+    d.act({ kind: "scaleWorkload", replicas: 0 });
+  }
   if (available >= replicas) {
     d.phase("Healthy", `${available}/${replicas} replicas of ${stable} available`);
     d.condition("Available", "True", "AvailableReplicas", `${available}/${replicas} replicas available`);

@@ -57,6 +57,8 @@ export class KubePorts implements ReconcilePorts {
   private readonly routers = new WeakMap<Rollout, TrafficRouter | undefined>();
   /** The desired template per Rollout object, read in observe() and used to create ReplicaSets. */
   private readonly templates = new WeakMap<Rollout, { hash: string; template: PodTemplate }>();
+  /** The referenced Deployment's replicas, read while resolving spec.workloadRef. */
+  private readonly workloads = new WeakMap<Rollout, { replicas: number }>();
 
   constructor(private readonly options: KubePortsOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -87,6 +89,7 @@ export class KubePorts implements ReconcilePorts {
     }
     return {
       templateHash: hash,
+      workload: this.workloads.get(rollout),
       replicaSets,
       selectors,
       routes,
@@ -133,6 +136,9 @@ export class KubePorts implements ReconcilePorts {
         return;
       case "removeHeaderRoute":
         await this.requireRouter(rollout).removeHeaderRoute(action.name);
+        return;
+      case "scaleWorkload":
+        await this.scaleWorkload(rollout, action.replicas);
         return;
     }
   }
@@ -237,7 +243,17 @@ export class KubePorts implements ReconcilePorts {
       });
       return undefined;
     }
+    this.workloads.set(rollout, { replicas: deployment.spec.replicas ?? 1 });
     return JSON.parse(JSON.stringify(deployment.spec.template)) as PodTemplate;
+  }
+
+  private async scaleWorkload(rollout: Rollout, replicas: number): Promise<void> {
+    const ref = rollout.spec.workloadRef;
+    if (ref === undefined) return;
+    await this.apps.patchNamespacedDeployment(
+      { name: ref.name, namespace: namespaceOf(rollout), body: { spec: { replicas } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
   }
 
   private async observeSelectors(

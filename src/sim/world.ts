@@ -78,6 +78,9 @@ export class SimWorld {
       case "removeHeaderRoute":
         this.headerRoutes = this.headerRoutes.filter((name) => name !== action.name);
         return;
+      case "scaleWorkload":
+        // The simulated world has no Deployment of its own.
+        return;
     }
   }
 
