@@ -7,7 +7,10 @@ import { routerFor as defaultRouterFor } from "../traffic/select-router.ts";
 import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
 import { LeaderElector } from "./leader-election.ts";
-import { KubePorts, type Notifier } from "./ports.ts";
+import { KubePorts } from "./ports.ts";
+import type { Notifier } from "../notify/notifier.ts";
+import { SlackNotifier } from "../notify/slack.ts";
+import { resolveSlackWebhook } from "../notify/secret.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
 import { WorkQueue } from "./workqueue.ts";
@@ -20,7 +23,10 @@ export interface ControllerOptions {
   namespace?: string | undefined;
   /** Undefined: the traffic routers of src/traffic/select-router.ts. */
   routerFor?: RouterFactory | undefined;
+  /** Undefined: Slack, for Rollouts that set spec.notifications.slack. */
   notifier?: Notifier | undefined;
+  /** Named in notifications, so people with several clusters know which one. */
+  clusterName?: string | undefined;
   prometheusAddress?: string | undefined;
   concurrency?: number | undefined;
   /** Every Rollout is reconciled at least this often (ms). */
@@ -61,7 +67,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const ports = new KubePorts({
     kubeConfig,
     routerFor: (rollout) => routerFor(rollout, kubeConfig),
-    notifier: options.notifier,
+    notifier:
+      options.notifier ??
+      new SlackNotifier({
+        webhookFor: (rollout) => resolveSlackWebhook(kubeConfig, rollout),
+        clusterName: options.clusterName,
+        log,
+      }),
     prometheusAddress: options.prometheusAddress,
   });
   const metrics = new ControllerMetrics();

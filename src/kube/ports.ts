@@ -13,6 +13,7 @@ import { POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
 import { METRIC_TEMPLATE_PLURAL, type MetricTemplate } from "../api/metric-template.ts";
 import { parseMetricTemplate } from "../api/load.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
+import type { Notifier } from "../notify/notifier.ts";
 import type { Action, KubeEvent, Notification, Observed, Problem, Role } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
 import { observeMetrics } from "../metrics/observe.ts";
@@ -25,10 +26,6 @@ import { statusChanges, statusMergePatch } from "./status-patch.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-/** Where Slack (or any) notifications go; src/notify implements it. */
-export interface Notifier {
-  notify(rollout: Rollout, notification: Notification): Promise<void>;
-}
 
 export interface KubePortsOptions {
   kubeConfig: KubeConfig;
@@ -174,6 +171,7 @@ export class KubePorts implements ReconcilePorts {
     }
   }
 
+  /** A notification that cannot be delivered is logged by the notifier; it never fails a reconcile. */
   async notify(rollout: Rollout, notification: Notification): Promise<void> {
     await this.options.notifier?.notify(rollout, notification);
   }
