@@ -22,10 +22,10 @@ import type { ReconcilePorts } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
 import { isConflict, isNotFound, orNotFound, StaleRolloutError } from "./api-errors.ts";
 import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
+import { resolvePrometheusAuth } from "./prometheus-auth.ts";
 import { statusChanges, statusMergePatch } from "./status-patch.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
 
 export interface KubePortsOptions {
   kubeConfig: KubeConfig;
@@ -100,8 +100,13 @@ export class KubePorts implements ReconcilePorts {
     observed: Omit<Observed, "metrics">,
     now: number,
   ): Promise<MetricsSample> {
+    const auth = await resolvePrometheusAuth(this.core, namespaceOf(rollout), analysis.prometheus);
+    if (!auth.ok) return { at: new Date(now).toISOString(), error: auth.error };
     const provider = createPrometheusProvider(
-      connectionFor(analysis.prometheus, { address: this.options.prometheusAddress }),
+      connectionFor(analysis.prometheus, {
+        address: this.options.prometheusAddress,
+        auth: auth.auth,
+      }),
     );
     const hashes = {
       canaryHash: rollout.status?.canaryHash ?? observed.templateHash,
