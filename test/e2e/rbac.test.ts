@@ -1,0 +1,310 @@
+import { describe, test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AuthenticationV1TokenRequest,
+  AuthorizationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  V1ResourceAttributes,
+  V1SelfSubjectAccessReview,
+  V1TokenRequestSpec,
+  loadAllYaml,
+  setHeaderOptions,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { eventually } from "../harness/eventually.ts";
+import { REPO_ROOT } from "../harness/testenv.ts";
+import {
+  controller,
+  createRollout,
+  createServices,
+  setImage,
+  status,
+} from "./controller-fixtures.ts";
+
+/**
+ * deploy/rbac.yaml on the real API server: the controller runs a whole release with only
+ * the aviary-controller ClusterRole, and the people roles split steering from editing.
+ */
+
+const RBAC = "rbac.authorization.k8s.io";
+const ROLLOUT = { group: "aviary.dev", version: "v1alpha1", plural: "rollouts", name: "api" };
+const VS = { group: "networking.istio.io", version: "v1", plural: "virtualservices" };
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/**
+ * Server-side apply of every object in deploy/rbac.yaml. The objects are cluster-scoped and
+ * other runs may share the cluster: applying is idempotent and keeps them in step with the file.
+ */
+async function installRbac(): Promise<void> {
+  const objects = loadAllYaml(
+    readFileSync(join(REPO_ROOT, "deploy/rbac.yaml"), "utf8"),
+  ) as KubernetesObject[];
+  const client = KubernetesObjectApi.makeApiClient(kubeConfig());
+  for (const object of objects) {
+    await client.patch(
+      object,
+      undefined,
+      undefined,
+      "aviary-e2e-rbac",
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+}
+
+/** A KubeConfig that authenticates as a ServiceAccount, with a token from the TokenRequest API. */
+async function serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig> {
+  const admin = kubeConfig();
+  const body = Object.assign(new AuthenticationV1TokenRequest(), {
+    spec: Object.assign(new V1TokenRequestSpec(), { audiences: [], expirationSeconds: 900 }),
+  });
+  const request = await admin
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccountToken({ name, namespace, body });
+  const token = request.status?.token;
+  assert.ok(token, "the API server issued no token");
+  const cluster = admin.getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token }],
+    contexts: [{ name, cluster: cluster.name, user: name, namespace }],
+    currentContext: name,
+  });
+  return kc;
+}
+
+/** A person: a ServiceAccount of `namespace` bound there to the ClusterRole `role`. */
+async function personBoundTo(namespace: string, name: string, role: string): Promise<KubeConfig> {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig());
+  await objects.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+  await objects.create({
+    apiVersion: `${RBAC}/v1`,
+    kind: "RoleBinding",
+    metadata: { name, namespace },
+    roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: role },
+    subjects: [{ kind: "ServiceAccount", name, namespace }],
+  });
+  const kc = await serviceAccountKubeConfig(namespace, name);
+  // The authorizer learns of new bindings through its own watch: wait until it has.
+  await eventually(
+    `${name} bound to ${role}`,
+    () => allowed(kc, { namespace, group: "aviary.dev", resource: "rollouts", verb: "get" }),
+    (yes) => yes,
+  );
+  return kc;
+}
+
+interface Access {
+  namespace: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+}
+
+/** What `kubectl auth can-i` asks, as the user of `kc`. */
+async function allowed(kc: KubeConfig, access: Access): Promise<boolean> {
+  const attributes = Object.assign(new V1ResourceAttributes(), access);
+  const review = await kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+    body: Object.assign(new V1SelfSubjectAccessReview(), {
+      spec: { resourceAttributes: attributes },
+    }),
+  });
+  return review.status?.allowed ?? false;
+}
+
+function kubeconfigFile(t: TestContext, kc: KubeConfig): string {
+  const dir = mkdtempSync(join(tmpdir(), "aviary-rbac-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "kubeconfig");
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI in a child process, as a person or a CI job runs it. */
+function aviary(args: readonly string[], kubeconfigPath: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KUBECONFIG: kubeconfigPath },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function httpCode(error: unknown): unknown {
+  return (error as { code?: unknown }).code;
+}
+
+async function istioRollout(namespace: string): Promise<void> {
+  await createServices(namespace, ["api-stable", "api-canary"]);
+  await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: "api-vs", namespace },
+    spec: {
+      hosts: ["api"],
+      http: [
+        {
+          name: "primary",
+          route: [
+            { destination: { host: "api-stable" }, weight: 100 },
+            { destination: { host: "api-canary" }, weight: 0 },
+          ],
+        },
+      ],
+    },
+  });
+  const strategy = {
+    canary: {
+      stableService: "api-stable",
+      canaryService: "api-canary",
+      scaleDownDelaySeconds: 2,
+      trafficRouting: { istio: { virtualService: { name: "api-vs", routes: ["primary"] } } },
+      steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: "1s" } }],
+    },
+  };
+  await createRollout(namespace, { replicas: 2, strategy }, "api:1");
+}
+
+async function weights(namespace: string): Promise<number[]> {
+  const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+  const vs = (await custom.getNamespacedCustomObject({ ...VS, namespace, name: "api-vs" })) as {
+    spec: { http: { route: { weight?: number }[] }[] };
+  };
+  return vs.spec.http[0]?.route.map((r) => r.weight ?? 0) ?? [];
+}
+
+describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
+  test("the aviary ServiceAccount runs an Istio canary to Healthy; a steerer promotes it with the CLI", async (t) => {
+    await installRbac();
+    const ns = await testNamespace(t, "rbac");
+    await istioRollout(ns);
+    const controllerKc = await serviceAccountKubeConfig("aviary-system", "aviary");
+    const steerer = kubeconfigFile(t, await personBoundTo(ns, "steerer", "aviary-steer"));
+
+    const handle = await controller(t, ns, {
+      kubeConfig: controllerKc,
+      leaderElection: { namespace: ns, name: "aviary-rbac", identity: "rbac-test" },
+    });
+    await eventually(
+      "v1 Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy",
+      (s) => [s.phase, s.message],
+    );
+    assert.ok(handle.isLeader());
+    const lease = await kubeConfig()
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: "aviary-rbac", namespace: ns });
+    assert.equal(lease.spec?.holderIdentity, "rbac-test");
+
+    await setImage(ns, "api:2");
+    const paused = await eventually(
+      "paused at 25%",
+      () => status(ns),
+      (s) => s.phase === "Paused" && s.currentStepIndex === 1,
+      (s) => [s.phase, s.message],
+    );
+    assert.deepEqual(await weights(ns), [75, 25]);
+
+    const promote = await aviary(["promote", "api", "-n", ns], steerer);
+    assert.equal(promote.code, 0, promote.stderr);
+    await eventually(
+      "promoted to Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy" && s.stableHash === paused.canaryHash,
+      (s) => [s.phase, s.message],
+    );
+    const final = await status(ns);
+    assert.equal(final.lastCommandId, final.command?.id, "the steerer's command was executed");
+    assert.equal(final.command?.requestedBy, "steerer");
+    assert.deepEqual(await weights(ns), [100, 0]);
+    const events = await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedEvent({ namespace: ns, fieldSelector: "involvedObject.kind=Rollout" });
+    assert.ok(
+      events.items.some((e) => e.reportingComponent === "aviary-controller"),
+      "the controller recorded Events on the Rollout",
+    );
+  });
+
+  test("aviary-steer may promote but not edit spec; aviary-edit may edit spec but not steer", async (t) => {
+    await installRbac();
+    const ns = await testNamespace(t, "rbac");
+    await createRollout(
+      ns,
+      {
+        replicas: 1,
+        strategy: { canary: { stableService: "api-stable", canaryService: "api-canary" } },
+      },
+      "api:1",
+    );
+    const steerKc = await personBoundTo(ns, "steerer", "aviary-steer");
+    const editKc = await personBoundTo(ns, "editor", "aviary-edit");
+    const spec = { ...ROLLOUT, namespace: ns, body: { spec: { progressDeadlineSeconds: 120 } } };
+
+    const promote = await aviary(["promote", "api", "-n", ns], kubeconfigFile(t, steerKc));
+    assert.equal(promote.code, 0, promote.stderr);
+    await assert.rejects(
+      steerKc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(spec, MERGE),
+      (error) => httpCode(error) === 403,
+      "a steerer must not change the Rollout's spec",
+    );
+
+    const edited = (await editKc
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObject(spec, MERGE)) as { spec: { progressDeadlineSeconds?: number } };
+    assert.equal(edited.spec.progressDeadlineSeconds, 120);
+    const abort = await aviary(["abort", "api", "-n", ns], kubeconfigFile(t, editKc));
+    assert.equal(abort.code, 1);
+    assert.match(abort.stderr, /may not patch rollouts\/status/);
+    assert.equal((await status(ns)).command?.name, "promote", "the editor's abort did not land");
+  });
+
+  test("the controller's role grants no more than it uses", async () => {
+    await installRbac();
+    const kc = await serviceAccountKubeConfig("aviary-system", "aviary");
+    const may = (verb: string, group: string, resource: string, subresource?: string) =>
+      allowed(kc, {
+        namespace: "default",
+        verb,
+        group,
+        resource,
+        ...(subresource ? { subresource } : {}),
+      });
+
+    assert.equal(await may("patch", "aviary.dev", "rollouts", "status"), true);
+    assert.equal(await may("create", "apps", "replicasets"), true);
+    assert.equal(await may("patch", "networking.istio.io", "virtualservices"), true);
+    // Never the spec people and Argo CD own, nor secrets beyond reading one by name.
+    assert.equal(await may("patch", "aviary.dev", "rollouts"), false);
+    assert.equal(await may("list", "", "secrets"), false);
+    assert.equal(await may("delete", "", "services"), false);
+    assert.equal(await may("create", "apps", "deployments"), false);
+    assert.equal(await may("delete", "networking.istio.io", "virtualservices"), false);
+  });
+});
