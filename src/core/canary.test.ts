@@ -236,3 +236,13 @@ describe("workloadRef", () => {
     assert.equal(scaled(seen(4, 0)), false, "already scaled down");
   });
 });
+
+describe("a step reached within a reconcile is sized for its own weight", () => {
+  test("a pause ending into setWeight 50 scales the canary for 50% and waits for it", () => {
+    const r = rollout({ canary: { stableService: "a", canaryService: "b", steps: [{ setWeight: 25 }, { pause: { duration: "2s" } }, { setWeight: 50 }, { pause: {} }] } });
+    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, stepStartedAt: new Date(T0).toISOString() };
+    const plan = decide(r, observed({ routes: undefined, replicaSets: [rs("s1", 3), rs("c2", 1)] }), T0 + 3000);
+    assert.equal(plan.status.currentStepIndex, 2, "the pause is over; setWeight 50 is not done yet");
+    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 2));
+  });
+});

@@ -125,8 +125,11 @@ function runStep(d: Decision, s: CanaryStrategy, step: Step | undefined, cap: Ca
   const started = ms(st.stepStartedAt) ?? d.now;
   if (step === undefined) return DONE;
   if (step.setWeight !== undefined) {
-    if (cap.canaryAvailable < cap.canaryWanted || !cap.canarySelected) {
-      return { done: false, message: `waiting for the canary: ${cap.canaryAvailable}/${cap.canaryWanted} replicas available`, deadline: true };
+    // Sized for this step's weight: a step reached within this reconcile may need more pods than the last one.
+    const wanted = canaryReplicasFor(d.spec.replicas, step.setWeight, st.canaryScale);
+    if (st.canaryHash !== undefined) d.scale(st.canaryHash, Math.max(wanted, cap.canaryWanted), "canary");
+    if (cap.canaryAvailable < wanted || !cap.canarySelected) {
+      return { done: false, message: `waiting for the canary: ${cap.canaryAvailable}/${wanted} replicas available`, deadline: true };
     }
     d.weight(step.setWeight);
     if (d.observed.routes === undefined || d.observed.routes.canaryWeight === step.setWeight) return DONE;
