@@ -1,4 +1,5 @@
-import type { VersionCounters } from "./judge.ts";
+import type { AnalysisSpec } from "../api/rollout.ts";
+import type { JudgeMemory, Judgement, MetricsSample, VersionCounters } from "./judge.ts";
 import {
   bucketDeltas,
   finiteBuckets,
@@ -183,4 +184,43 @@ export function formatMs(x: number): string {
 export function formatEvidence(logEvidence: number): string {
   if (logEvidence > Math.log(1e6)) return `over 10^${Math.floor(logEvidence / Math.LN10)}`;
   return String(Number(Math.exp(logEvidence).toPrecision(3)));
+}
+
+/**
+ * Both versions' counters from a reading, stored for the judge's memory; or, for a reading
+ * that cannot be judged (no reading, missing or malformed counters), the verdict:
+ * inconclusive for every metric, memory unchanged.
+ */
+export function usableReading(
+  spec: AnalysisSpec,
+  memory: JudgeMemory | undefined,
+  sample: MetricsSample,
+):
+  | { ok: true; last: { canary: StoredCounters; stable: StoredCounters } }
+  | { ok: false; judgement: Judgement } {
+  const problem =
+    sample.error ??
+    countersProblem("canary", sample.canary) ??
+    countersProblem("stable", sample.stable);
+  if (problem === undefined && sample.canary && sample.stable) {
+    return {
+      ok: true,
+      last: { canary: storeCounters(sample.canary), stable: storeCounters(sample.stable) },
+    };
+  }
+  const reason = `no reading: ${problem ?? "no counters"}`;
+  return {
+    ok: false,
+    judgement: {
+      verdict: "Inconclusive",
+      message: `Analysis holds: ${reason}.`,
+      metrics: spec.metrics.map((m) => ({
+        name: m.name,
+        verdict: "Inconclusive",
+        message: reason,
+      })),
+      conclusive: false,
+      memory: memory ?? {},
+    },
+  };
 }

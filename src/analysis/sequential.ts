@@ -3,14 +3,13 @@ import { judgeCustomMetric } from "./custom-metrics.ts";
 import { addBuckets, boundaryWithFractionAbove, countAbove } from "./histogram.ts";
 import {
   catastrophe,
-  countersProblem,
+  usableReading,
   formatEvidence,
   formatMs,
   formatPercent,
   intervalCounts,
   p99Ms,
   sharedOutage,
-  storeCounters,
   successPercent,
   type IntervalCounts,
 } from "./interval.ts";
@@ -46,25 +45,9 @@ export function judgeSequential(
   sample: MetricsSample,
 ): Judgement {
   const previous = readSequentialMemory(memory);
-  const problem =
-    sample.error ??
-    countersProblem("canary", sample.canary) ??
-    countersProblem("stable", sample.stable);
-  if (problem !== undefined || !sample.canary || !sample.stable) {
-    const reason = `no reading: ${problem ?? "no counters"}`;
-    return {
-      verdict: "Inconclusive",
-      message: `Analysis holds: ${reason}.`,
-      metrics: spec.metrics.map((m) => ({
-        name: m.name,
-        verdict: "Inconclusive",
-        message: reason,
-      })),
-      conclusive: false,
-      memory: memory ?? {},
-    };
-  }
-  const last = { canary: storeCounters(sample.canary), stable: storeCounters(sample.stable) };
+  const reading = usableReading(spec, memory, sample);
+  if (!reading.ok) return reading.judgement;
+  const last = reading.last;
   if (!previous) {
     const unreadable = memory !== undefined && Object.keys(memory).length > 0;
     return {

@@ -2,16 +2,15 @@ import type { AnalysisSpec, MetricSpec, MetricStatus, Verdict } from "../api/rol
 import { judgeCustomMetric, readFailureCounts } from "./custom-metrics.ts";
 import {
   catastrophe,
-  countersProblem,
   formatMs,
   formatPercent,
   intervalCounts,
   p99Ms,
   readStoredCounters,
-  storeCounters,
   successPercent,
   type IntervalCounts,
   type StoredCounters,
+  usableReading,
 } from "./interval.ts";
 import type { Judge, JudgeMemory, Judgement, MetricsSample } from "./judge.ts";
 
@@ -48,25 +47,9 @@ export function createThresholdJudge(options: ThresholdOptions = {}): Judge {
     memory: JudgeMemory | undefined,
     sample: MetricsSample,
   ): Judgement {
-    const problem =
-      sample.error ??
-      countersProblem("canary", sample.canary) ??
-      countersProblem("stable", sample.stable);
-    if (problem !== undefined || !sample.canary || !sample.stable) {
-      const reason = `no reading: ${problem ?? "no counters"}`;
-      return {
-        verdict: "Inconclusive",
-        message: `Analysis holds: ${reason}.`,
-        metrics: spec.metrics.map((m) => ({
-          name: m.name,
-          verdict: "Inconclusive",
-          message: reason,
-        })),
-        conclusive: false,
-        memory: memory ?? {},
-      };
-    }
-    const last = { canary: storeCounters(sample.canary), stable: storeCounters(sample.stable) };
+    const reading = usableReading(spec, memory, sample);
+    if (!reading.ok) return reading.judgement;
+    const last = reading.last;
     const previous = readThresholdMemory(memory);
     if (!previous) {
       const fresh: ThresholdMemory = { judge: "threshold", last, failures: {} };
