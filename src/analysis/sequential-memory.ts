@@ -14,8 +14,11 @@ export type SequentialMemory = {
   errors: RatioEvidence;
   /** Evidence about the ratio of requests slower than `boundaryMs`. */
   latency: RatioEvidence;
-  /** The latency boundary in ms, fixed once chosen so the test stays valid; null until then. */
-  boundaryMs: number | null;
+  /**
+   * The latency boundary in ms, fixed once chosen so the test stays valid; absent until then.
+   * Never null: status is written as a JSON merge patch, where null deletes the key.
+   */
+  boundaryMs?: number | undefined;
   /** Stable's histogram so far ([le, count]) and its total, to choose the boundary. */
   stableSoFar: [number, number][];
   stableSoFarTotal: number;
@@ -33,7 +36,6 @@ export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
     last,
     errors: noEvidence(),
     latency: noEvidence(),
-    boundaryMs: null,
     stableSoFar: [],
     stableSoFarTotal: 0,
     pending: { canary: 0, stable: 0, errors: noEvidence(), latency: noEvidence() },
@@ -68,7 +70,7 @@ export function readSequentialMemory(
     !pendingLatency ||
     !isCount(pending?.canary) ||
     !isCount(pending.stable) ||
-    !(boundary === null || isCount(boundary)) ||
+    !(boundary === undefined || isCount(boundary)) ||
     !stableSoFar ||
     !isCount(memory.stableSoFarTotal)
   ) {
@@ -79,7 +81,7 @@ export function readSequentialMemory(
     last: { canary, stable },
     errors,
     latency,
-    boundaryMs: boundary,
+    ...(boundary === undefined ? {} : { boundaryMs: boundary }),
     stableSoFar,
     stableSoFarTotal: memory.stableSoFarTotal,
     pending: {

@@ -111,7 +111,7 @@ function foldInterval(
     stable.errors,
   );
   let latency = noEvidence();
-  if (memory.boundaryMs !== null) {
+  if (memory.boundaryMs !== undefined) {
     const slowCanary = countAbove(canary.buckets, memory.boundaryMs, canary.observed);
     const slowStable = countAbove(stable.buckets, memory.boundaryMs, stable.observed);
     if (slowCanary !== undefined && slowStable !== undefined) {
@@ -137,7 +137,7 @@ function foldInterval(
   };
   // The boundary is chosen from past intervals only and then never moves, so the
   // latency test only ever sees data that came after its choice.
-  if (memory.boundaryMs === null && spec.metrics.some((m) => m.builtin === "latencyP99")) {
+  if (memory.boundaryMs === undefined && spec.metrics.some((m) => m.builtin === "latencyP99")) {
     const soFar = addBuckets(
       memory.stableSoFar.map(([le, count]) => ({ le, count })),
       stable.buckets,
@@ -147,7 +147,7 @@ function foldInterval(
       total >= REQUESTS_TO_CHOOSE_BOUNDARY
         ? boundaryWithFractionAbove(soFar, total, SLOW_FRACTION)
         : undefined;
-    next.boundaryMs = boundary ?? null;
+    if (boundary !== undefined) next.boundaryMs = boundary;
     next.stableSoFar = boundary === undefined ? soFar.map((b) => [b.le, b.count]) : [];
     next.stableSoFarTotal = boundary === undefined ? total : 0;
   }
@@ -220,7 +220,7 @@ function latencyStatus(
     c !== undefined && s !== undefined
       ? `P99 ${formatMs(c)} vs stable ${formatMs(s)}`
       : "no latencies";
-  if (memory.boundaryMs === null) {
+  if (memory.boundaryMs === undefined) {
     return {
       name: metric.name,
       verdict: conclusive ? "Running" : "Inconclusive",

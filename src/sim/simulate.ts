@@ -4,6 +4,8 @@ import type { Notification, Problem } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
 import { describeStep } from "../core/steps.ts";
 import { reconcileOnce, type ReconcilePorts } from "../runtime/reconcile-once.ts";
+import { applyMergePatch } from "../runtime/merge-patch.ts";
+import { statusMergePatch } from "../kube/status-patch.ts";
 import { SimWorld } from "./world.ts";
 import { scenario, type ScenarioName } from "./scenarios.ts";
 import type { VersionBehaviour } from "./traffic-model.ts";
@@ -110,8 +112,10 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
         stable: world.counterFor(seen.selectors?.stable),
       }),
     execute: (_r, action) => Promise.resolve(world.execute(action)),
-    // Through JSON, as the API server stores it: every reconcile starts as a restarted controller would.
-    writeStatus: (r, status) => Promise.resolve(void (r.status = JSON.parse(JSON.stringify(status)) as Rollout["status"])),
+    // Stored through the same merge patch the controller sends, so every reconcile starts
+    // from exactly what a restarted controller would read back.
+    writeStatus: (r, status) =>
+      Promise.resolve(void (r.status = applyMergePatch(r.status, statusMergePatch(r.status, status)) as Rollout["status"])),
     notify: (_r, n) => Promise.resolve(void notifications.push(n)),
     emit: () => Promise.resolve(),
   };
