@@ -1,6 +1,7 @@
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RolloutStatus } from "../../src/api/rollout.ts";
 import { prometheusUrl } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import {
@@ -12,7 +13,9 @@ import {
   STEPS,
   weights,
   type Mesh,
+  type Release,
 } from "./analysis-fixtures.ts";
+import { byImage, versions } from "./controller-fixtures.ts";
 
 /**
  * Analysis on a real API server and a real Prometheus: the mesh simulator sends traffic
@@ -43,7 +46,44 @@ const waitForStableOnly = (namespace: string, mesh: Mesh) =>
     60_000,
   );
 
-describe("analysis gates each step on the mesh's golden signals", { timeout: 180_000 }, () => {
+/**
+ * Raises the canary's error rate to 5% and waits for the route to be back at 100% stable
+ * and the rollout Degraded. Reports the reaction time (injection → weights back on stable)
+ * as a diagnostic, never asserted on.
+ */
+async function injectErrorsAndTimeRollback(
+  t: TestContext,
+  release: Release,
+  canaryHash: string,
+  mesh: Mesh,
+): Promise<RolloutStatus> {
+  release.sim.setBehaviour(canaryHash, { errorRate: 0.05 });
+  const injectedAt = Date.now();
+  await waitForStableOnly(release.namespace, mesh);
+  const reactionSeconds = (Date.now() - injectedAt) / 1000;
+  const rolledBack = await eventually(
+    "the rollout is Degraded",
+    () => status(release.namespace),
+    (s) => s.phase === "Degraded",
+    show,
+    30_000,
+  );
+  assert.equal(rolledBack.stableHash, release.stableHash, "v1 stays stable");
+  await eventually(
+    "the canary is scaled down after abortScaleDownDelaySeconds",
+    () => versions(release.namespace),
+    (list) => (byImage(list, "api:2")?.replicas ?? 0) === 0,
+    undefined,
+    30_000,
+  );
+  const route = mesh === "istio" ? "VirtualService" : "HTTPRoute";
+  const line = `reaction time (${mesh}), 5% errors injected → ${route} 100% stable: ${reactionSeconds.toFixed(1)} s`;
+  t.diagnostic(line);
+  console.log(`[analysis e2e] ${line}`);
+  return rolledBack;
+}
+
+describe("analysis gates each step on the mesh's golden signals", { timeout: 600_000 }, () => {
   test("a healthy canary is promoted through every step (Istio, VirtualService)", async (t) => {
     const release = await healthyStable(t, { mesh: "istio", requestsPerSecond: RPS });
     const canaryHash = await startRelease(release);
@@ -74,22 +114,7 @@ describe("analysis gates each step on the mesh's golden signals", { timeout: 180
     const canaryHash = await startRelease(release);
     await waitForCanaryTraffic(release.namespace, "istio");
 
-    release.sim.setBehaviour(canaryHash, { errorRate: 0.05 });
-    const injectedAt = Date.now();
-    await waitForStableOnly(release.namespace, "istio");
-    const reactionSeconds = (Date.now() - injectedAt) / 1000;
-    t.diagnostic(
-      `reaction time, error injection → VirtualService 100% stable: ${reactionSeconds.toFixed(1)} s`,
-    );
-    console.log(`[analysis e2e] istio reaction time: ${reactionSeconds.toFixed(1)} s`);
-
-    const rolledBack = await eventually(
-      "the rollout is Degraded",
-      () => status(release.namespace),
-      (s) => s.phase === "Degraded",
-      show,
-      30_000,
-    );
+    const rolledBack = await injectErrorsAndTimeRollback(t, release, canaryHash, "istio");
     const said = `${rolledBack.message ?? ""} ${rolledBack.abortReason ?? ""}`;
     assert.match(said, /success-rate/, "the status names the metric");
     assert.match(
@@ -206,22 +231,7 @@ describe("analysis gates each step on the mesh's golden signals", { timeout: 180
     const canaryHash = await startRelease(release);
     await waitForCanaryTraffic(release.namespace, "linkerd");
 
-    release.sim.setBehaviour(canaryHash, { errorRate: 0.05 });
-    const injectedAt = Date.now();
-    await waitForStableOnly(release.namespace, "linkerd");
-    const reactionSeconds = (Date.now() - injectedAt) / 1000;
-    t.diagnostic(
-      `reaction time, error injection → HTTPRoute 100% stable: ${reactionSeconds.toFixed(1)} s`,
-    );
-    console.log(`[analysis e2e] linkerd reaction time: ${reactionSeconds.toFixed(1)} s`);
-
-    const rolledBack = await eventually(
-      "the rollout is Degraded",
-      () => status(release.namespace),
-      (s) => s.phase === "Degraded",
-      show,
-      30_000,
-    );
+    const rolledBack = await injectErrorsAndTimeRollback(t, release, canaryHash, "linkerd");
     const said = `${rolledBack.message ?? ""} ${rolledBack.abortReason ?? ""}`;
     assert.match(said, /success-rate/);
     assert.equal(rolledBack.stableHash, release.stableHash);
