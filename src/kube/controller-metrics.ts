@@ -26,7 +26,7 @@ export class ControllerMetrics {
   readonly reconcileSeconds = new Histogram({
     name: "aviary_reconcile_duration_seconds",
     help: "Time one reconcile of one Rollout takes",
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   readonly reconcileErrors = new Counter({

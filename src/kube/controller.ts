@@ -8,6 +8,7 @@ import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { KubePorts } from "./ports.ts";
+import { RolloutReader } from "./rollout-reader.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import { SlackNotifier } from "../notify/slack.ts";
 import { resolveSlackWebhook } from "../notify/secret.ts";
@@ -29,7 +30,10 @@ export interface ControllerOptions {
   clusterName?: string | undefined;
   prometheusAddress?: string | undefined;
   concurrency?: number | undefined;
-  /** Every Rollout is reconciled at least this often (ms). */
+  /**
+   * Every Rollout is reconciled at least this often (ms), default 10 minutes. Rollouts
+   * mid-release are requeued sooner by their plans; steady ones react to watch events.
+   */
   resyncMs?: number | undefined;
   /** Informers relist this often, a watchdog against silent watch death (ms). */
   relistMs?: number | undefined;
@@ -64,33 +68,35 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const log = options.log ?? pino({ name: "aviary" });
   const { kubeConfig } = options;
   const routerFor = options.routerFor ?? defaultRouterFor;
-  const ports = new KubePorts({
-    kubeConfig,
-    routerFor: (rollout) => routerFor(rollout, kubeConfig),
-    notifier:
-      options.notifier ??
-      new SlackNotifier({
-        webhookFor: (rollout) => resolveSlackWebhook(kubeConfig, rollout),
-        clusterName: options.clusterName,
-        log,
-      }),
-    prometheusAddress: options.prometheusAddress,
-  });
+  const notifier =
+    options.notifier ??
+    new SlackNotifier({
+      webhookFor: (rollout) => resolveSlackWebhook(kubeConfig, rollout),
+      clusterName: options.clusterName,
+      log,
+    });
   const metrics = new ControllerMetrics();
-  const reconciler = new Reconciler(kubeConfig, ports, metrics, log);
   let running: { queue: WorkQueue; watches: Watches; resync: NodeJS.Timeout } | undefined;
 
   const startWork = (): void => {
     if (running !== undefined) return;
-    const queue = new WorkQueue((key) => reconciler.reconcile(key), {
-      concurrency: options.concurrency,
-      onError: (key, error) => {
-        log.warn(
-          { rollout: key, err: error instanceof Error ? error.message : String(error) },
-          "reconcile failed; retrying with backoff",
-        );
+    const queue = new WorkQueue(
+      async (key) => {
+        // Reconciles read the cache: none runs before it holds what the API server holds.
+        await watches.cache.whenSynced();
+        if (!watches.cache.synced()) return undefined;
+        return reconciler.reconcile(key);
       },
-    });
+      {
+        concurrency: options.concurrency,
+        onError: (key, error) => {
+          log.warn(
+            { rollout: key, err: error instanceof Error ? error.message : String(error) },
+            "reconcile failed; retrying with backoff",
+          );
+        },
+      },
+    );
     const enqueue = (key: string): void => {
       queue.add(key);
       metrics.queueDepth.set(queue.depth);
@@ -102,9 +108,24 @@ export async function startController(options: ControllerOptions): Promise<Contr
       relistMs: options.relistMs,
       log,
     });
-    const resync = setInterval(() => {
-      for (const key of watches.rolloutKeys()) enqueue(key);
-    }, options.resyncMs ?? 60_000);
+    const reader = new RolloutReader(kubeConfig, watches.cache);
+    const ports = new KubePorts({
+      kubeConfig,
+      routerFor: (rollout) => routerFor(rollout, kubeConfig),
+      notifier,
+      prometheusAddress: options.prometheusAddress,
+      cache: watches.cache,
+      onStatusWritten: (rollout, written) => reader.wrote(rollout, written),
+    });
+    const reconciler = new Reconciler(reader, ports, metrics, log);
+    // The slow safety net: Rollouts mid-release are requeued by their own plans, steady
+    // ones are woken by watch events; this catches anything both missed.
+    const resync = setInterval(
+      () => {
+        for (const key of watches.rolloutKeys()) enqueue(key);
+      },
+      options.resyncMs ?? 10 * 60_000,
+    );
     resync.unref();
     running = { queue, watches, resync };
   };
@@ -116,7 +137,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     await current.watches.stop();
     await current.queue.stop();
   };
-
   let elector: LeaderElector | undefined;
   if (options.leaderElection === false || options.leaderElection === undefined) {
     startWork();
@@ -145,7 +165,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
       : await startHealthServer({
           port: options.metricsPort,
           registry: metrics.registry,
-          ready: () => true,
+          ready: () => {
+            // A standby is ready: it is healthy and waiting for the lease.
+            if (elector !== undefined && !elector.isLeader) return true;
+            return running?.watches.cache.synced() ?? false;
+          },
         });
 
   return {

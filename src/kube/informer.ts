@@ -8,16 +8,20 @@ import {
   type Informer,
   type KubeConfig,
   type KubernetesObject,
+  type KubernetesListObject,
   type ObjectCache,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { backoffMs } from "./workqueue.ts";
 
 /**
- * An informer that does not stay dead. client-node's informer stops for good on any
- * error other than 410 and timeouts; this one is rebuilt after an error, with backoff,
- * and rebuilt on a timer too (a full relist) as a watchdog against a watch that went
- * silent without an error. Rebuilding relists, which reports every object again.
+ * A watched cache of one kind that does not stay dead, and that the controller reads
+ * instead of the API server. client-node's informer stops for good on any error other
+ * than 410 and timeouts; this one is rebuilt after an error, with backoff, and rebuilt on
+ * a timer too (a full relist) as a watchdog against a watch that went silent without an
+ * error. The objects live in a store of our own that survives rebuilds, so reads never
+ * see an empty cache while a new informer lists; a relist reports only what changed
+ * (by resourceVersion) and what disappeared, not every object again.
  */
 export interface ResourceKind {
   apiVersion: string;
@@ -31,7 +35,10 @@ export interface SupervisedInformerOptions {
   /** Undefined: all namespaces. */
   namespace?: string | undefined;
   labelSelector?: string | undefined;
-  onObject: (object: KubernetesObject) => void;
+  /** Called for each object that appeared, changed or (deleted: true) went away. */
+  onObject: (object: KubernetesObject, deleted: boolean) => void;
+  /** A secondary index: objects are also found by this key (e.g. their owner). */
+  indexBy?: ((object: KubernetesObject) => string | undefined) | undefined;
   /** Full relist period: the stall watchdog. */
   relistMs?: number | undefined;
   log: Logger;
@@ -47,6 +54,11 @@ export class SupervisedInformer {
   private relistTimer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly objects: KubernetesObjectApi;
+  /** "namespace/name" → object. */
+  private readonly store = new Map<string, KubernetesObject>();
+  private readonly index = new Map<string, Map<string, KubernetesObject>>();
+  private listedOnce = false;
+  private syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SupervisedInformerOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
@@ -71,16 +83,36 @@ export class SupervisedInformer {
     await informer?.stop();
   }
 
-  /** The objects the informer holds now. */
-  list(namespace?: string): readonly KubernetesObject[] {
-    return this.informer?.list(namespace) ?? [];
+  /** Whether the first list has completed, so the store holds what the API server holds. */
+  get synced(): boolean {
+    return this.listedOnce;
+  }
+
+  whenSynced(): Promise<void> {
+    if (this.listedOnce) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(namespace: string | undefined, name: string): KubernetesObject | undefined {
+    return this.store.get(`${namespace ?? ""}/${name}`);
+  }
+
+  /** The objects held now, optionally in one namespace. */
+  list(namespace?: string): KubernetesObject[] {
+    const all = [...this.store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  /** The objects whose `indexBy` key is `key`. */
+  byIndex(key: string): KubernetesObject[] {
+    return [...(this.index.get(key)?.values() ?? [])];
   }
 
   private build(): void {
     const { kubeConfig, resource, namespace, labelSelector } = this.options;
     const path = watchPath(resource, namespace);
-    const list = () =>
-      this.objects.list(
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      const result = await this.objects.list(
         resource.apiVersion,
         resource.kind,
         namespace,
@@ -90,17 +122,24 @@ export class SupervisedInformer {
         undefined,
         labelSelector,
       );
+      // Called only once `informer` below is built and started.
+      if (this.informer === informer) this.replaceAll(result.items);
+      return result;
+    };
     const informer = makeInformer(kubeConfig, path, list, labelSelector);
+    const current = informer;
     const seen = (object: KubernetesObject): void => {
-      if (this.informer !== informer) return;
+      if (this.informer !== current) return;
       this.failures = 0;
-      this.options.onObject(object);
+      this.put(object);
     };
     informer.on(ADD, seen);
     informer.on(UPDATE, seen);
-    informer.on(DELETE, seen);
+    informer.on(DELETE, (object: KubernetesObject) => {
+      if (this.informer === current) this.remove(keyOf(object));
+    });
     informer.on(ERROR, (error: unknown) => {
-      if (this.informer !== informer || this.stopped) return;
+      if (this.informer !== current || this.stopped) return;
       this.failures++;
       const delay = backoffMs(this.failures, BASE_RESTART_MS, MAX_RESTART_MS);
       this.options.log.warn(
@@ -122,6 +161,57 @@ export class SupervisedInformer {
     });
   }
 
+  /** A full list: what changed is reported, what is gone is removed and reported. */
+  private replaceAll(items: readonly KubernetesObject[]): void {
+    const listed = new Set<string>();
+    for (const object of items) {
+      listed.add(keyOf(object));
+      this.put(object);
+    }
+    for (const key of [...this.store.keys()]) if (!listed.has(key)) this.remove(key);
+    if (!this.listedOnce) {
+      this.listedOnce = true;
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private put(object: KubernetesObject): void {
+    // Never read, and often the largest part of an object: not worth keeping per object.
+    if (object.metadata !== undefined) delete object.metadata.managedFields;
+    const key = keyOf(object);
+    const old = this.store.get(key);
+    if (old !== undefined && old.metadata?.resourceVersion === object.metadata?.resourceVersion)
+      return;
+    if (old !== undefined) this.unindex(key, old);
+    this.store.set(key, object);
+    const indexKey = this.options.indexBy?.(object);
+    if (indexKey !== undefined) {
+      let entries = this.index.get(indexKey);
+      if (entries === undefined)
+        this.index.set(indexKey, (entries = new Map<string, KubernetesObject>()));
+      entries.set(key, object);
+    }
+    this.options.onObject(object, false);
+  }
+
+  private remove(key: string): void {
+    const old = this.store.get(key);
+    if (old === undefined) return;
+    this.store.delete(key);
+    this.unindex(key, old);
+    this.options.onObject(old, true);
+  }
+
+  private unindex(key: string, object: KubernetesObject): void {
+    const indexKey = this.options.indexBy?.(object);
+    if (indexKey === undefined) return;
+    const entries = this.index.get(indexKey);
+    entries?.delete(key);
+    if (entries?.size === 0) this.index.delete(indexKey);
+  }
+
   private rebuild(why: string): void {
     if (this.stopped) return;
     this.options.log.debug({ resource: this.options.resource.plural, why }, "rebuilding informer");
@@ -130,6 +220,10 @@ export class SupervisedInformer {
     void old?.stop();
     this.build();
   }
+}
+
+function keyOf(object: KubernetesObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 
 export function watchPath(resource: ResourceKind, namespace: string | undefined): string {

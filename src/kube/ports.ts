@@ -9,7 +9,6 @@ import {
 } from "@kubernetes/client-node";
 import type { AnalysisSpec, Rollout, RolloutStatus } from "../api/rollout.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
-import { POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
 import { METRIC_TEMPLATE_PLURAL, type MetricTemplate } from "../api/metric-template.ts";
 import { parseMetricTemplate } from "../api/load.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
@@ -22,6 +21,8 @@ import type { ReconcilePorts } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
 import { isConflict, isNotFound, orNotFound, StaleRolloutError } from "./api-errors.ts";
 import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
+import { ServiceSelectors } from "./service-selectors.ts";
+import type { ClusterCache } from "./watches.ts";
 import { resolvePrometheusAuth } from "./prometheus-auth.ts";
 import { statusChanges, statusMergePatch } from "./status-patch.ts";
 
@@ -36,6 +37,10 @@ export interface KubePortsOptions {
   prometheusAddress?: string | undefined;
   /** Name written as the Events' reporting component. */
   component?: string | undefined;
+  /** The watch cache ReplicaSets and Services are read from. */
+  cache: ClusterCache;
+  /** Told the Rollout each status write returned, so the next read need not wait for the watch. */
+  onStatusWritten?: ((rollout: Rollout, written: unknown) => void) | undefined;
 }
 
 type PodTemplate = Record<string, unknown>;
@@ -50,6 +55,7 @@ export class KubePorts implements ReconcilePorts {
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly replicaSets: ReplicaSets;
+  private readonly services: ServiceSelectors;
   private readonly unchanged = new WeakSet<Rollout>();
   private readonly routers = new WeakMap<Rollout, TrafficRouter | undefined>();
   /** The desired template per Rollout object, read in observe() and used to create ReplicaSets. */
@@ -61,7 +67,8 @@ export class KubePorts implements ReconcilePorts {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.replicaSets = new ReplicaSets(options.kubeConfig);
+    this.replicaSets = new ReplicaSets(options.kubeConfig, options.cache);
+    this.services = new ServiceSelectors(options.kubeConfig, options.cache);
   }
 
   async observe(rollout: Rollout): Promise<Omit<Observed, "metrics">> {
@@ -72,7 +79,7 @@ export class KubePorts implements ReconcilePorts {
         ? (rollout.status?.canaryHash ?? rollout.status?.stableHash ?? "")
         : templateHash(desired);
     if (desired !== undefined) this.templates.set(rollout, { hash, template: desired });
-    const replicaSets = await this.replicaSets.observe(rollout);
+    const replicaSets = this.replicaSets.observe(rollout);
     const router = this.router(rollout);
     const selectors = await this.observeSelectors(rollout, router, problems);
     let routes: Observed["routes"];
@@ -158,7 +165,7 @@ export class KubePorts implements ReconcilePorts {
     }
     const body = { metadata: { resourceVersion: rollout.metadata.resourceVersion }, status: patch };
     try {
-      await this.custom.patchNamespacedCustomObjectStatus(
+      const written: unknown = await this.custom.patchNamespacedCustomObjectStatus(
         {
           group: GROUP,
           version: VERSION,
@@ -169,11 +176,17 @@ export class KubePorts implements ReconcilePorts {
         },
         MERGE_PATCH,
       );
+      this.options.onStatusWritten?.(rollout, written);
     } catch (error) {
       if (isConflict(error))
         throw new StaleRolloutError(`${namespaceOf(rollout)}/${rollout.metadata.name}`);
       throw error;
     }
+  }
+
+  /** Forgets what was written for a Rollout that is gone. */
+  forget(namespace: string, name: string): void {
+    this.replicaSets.forget(namespace, name);
   }
 
   /** A notification that cannot be delivered is logged by the notifier; it never fails a reconcile. */
@@ -273,23 +286,7 @@ export class KubePorts implements ReconcilePorts {
         return {};
       }
     }
-    const services = servicesOf(rollout);
-    const read = async (role: Role): Promise<string | undefined> => {
-      const { name, path } = services[role];
-      const service = await orNotFound(
-        this.core.readNamespacedService({ name, namespace: namespaceOf(rollout) }),
-      );
-      if (service === undefined) {
-        problems.push({
-          path,
-          message: `Service "${name}" was not found in namespace "${namespaceOf(rollout)}": create it or fix the name`,
-        });
-        return undefined;
-      }
-      return service.spec?.selector?.[POD_TEMPLATE_HASH_LABEL];
-    };
-    const [stable, canary] = await Promise.all([read("stable"), read("canary")]);
-    return { stable, canary };
+    return this.services.observe(rollout, problems);
   }
 
   private async setServiceSelector(
@@ -303,14 +300,7 @@ export class KubePorts implements ReconcilePorts {
       await router.subsets.select(role, hash);
       return;
     }
-    const namespace = namespaceOf(rollout);
-    const current = await this.core.readNamespacedService({ name: service, namespace });
-    if (current.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === hash) return;
-    const body = {
-      metadata: { resourceVersion: current.metadata?.resourceVersion },
-      spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: hash } },
-    };
-    await this.core.patchNamespacedService({ name: service, namespace, body }, MERGE_PATCH);
+    await this.services.select(rollout, service, hash);
   }
 
   private async metricTemplates(
@@ -336,20 +326,4 @@ export class KubePorts implements ReconcilePorts {
       throw error;
     }
   }
-}
-
-/** The two Services of a strategy, by role, with the field that names each. */
-export function servicesOf(rollout: Rollout): Record<Role, { name: string; path: string }> {
-  const { canary, blueGreen } = rollout.spec.strategy;
-  if (canary !== undefined) {
-    return {
-      stable: { name: canary.stableService, path: "spec.strategy.canary.stableService" },
-      canary: { name: canary.canaryService, path: "spec.strategy.canary.canaryService" },
-    };
-  }
-  if (blueGreen === undefined) throw new Error("the Rollout declares no strategy");
-  return {
-    stable: { name: blueGreen.activeService, path: "spec.strategy.blueGreen.activeService" },
-    canary: { name: blueGreen.previewService, path: "spec.strategy.blueGreen.previewService" },
-  };
 }

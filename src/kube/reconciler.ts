@@ -1,48 +1,42 @@
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { parseRollout } from "../api/load.ts";
-import { GROUP, ROLLOUT_PLURAL, RolloutStatus, VERSION, type Rollout } from "../api/rollout.ts";
+import { RolloutStatus, type Rollout } from "../api/rollout.ts";
 import { decide } from "../core/decide.ts";
 import { reconcileOnce } from "../runtime/reconcile-once.ts";
-import { orNotFound, StaleRolloutError } from "./api-errors.ts";
+import { StaleRolloutError } from "./api-errors.ts";
 import type { ControllerMetrics } from "./controller-metrics.ts";
 import type { KubePorts } from "./ports.ts";
+import type { RolloutReader } from "./rollout-reader.ts";
 import type { WorkResult } from "./workqueue.ts";
 
-/** Re-run at least this often even when decide() asks for nothing (level-based safety net). */
+/**
+ * A Rollout that is not Healthy is re-run at least this often even when decide() asks for
+ * nothing (level-based safety net). A Healthy one waits for a watch event or the slow
+ * full resync: at thousands of Rollouts, a timer each would be most of the load.
+ */
 const MAX_REQUEUE_SECONDS = 60;
 
 /**
- * One reconcile of one Rollout key, from fresh reads: an invalid Rollout gets its
+ * One reconcile of one Rollout key, from the watch cache: an invalid Rollout gets its
  * InvalidSpec status and nothing else moves; a valid one runs the shared reconcile.
  */
 export class Reconciler {
-  private readonly custom: CustomObjectsApi;
-
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly reader: RolloutReader,
     private readonly ports: KubePorts,
     private readonly metrics: ControllerMetrics,
     private readonly log: Logger,
-  ) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  }
+  ) {}
 
   async reconcile(key: string): Promise<WorkResult | undefined> {
     const [namespace = "", name = ""] = key.split("/");
     const timer = this.metrics.reconcileSeconds.startTimer();
     try {
-      const raw = await orNotFound(
-        this.custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: ROLLOUT_PLURAL,
-          name,
-        }) as Promise<unknown>,
-      );
+      const raw = await this.reader.read(namespace, name);
       if (raw === undefined) {
         this.metrics.forget(namespace, name);
+        this.reader.forget(namespace, name);
+        this.ports.forget(namespace, name);
         return undefined;
       }
       const parsed = parseRollout(raw);
@@ -71,11 +65,14 @@ export class Reconciler {
         },
         "reconciled",
       );
-      return {
-        requeueAfter: Math.min(plan.requeueAfter ?? MAX_REQUEUE_SECONDS, MAX_REQUEUE_SECONDS),
-      };
+      if (plan.requeueAfter !== undefined)
+        return { requeueAfter: Math.min(plan.requeueAfter, MAX_REQUEUE_SECONDS) };
+      return { requeueAfter: plan.status.phase === "Healthy" ? undefined : MAX_REQUEUE_SECONDS };
     } catch (error) {
-      if (error instanceof StaleRolloutError) return { requeueAfter: 0 };
+      if (error instanceof StaleRolloutError) {
+        this.reader.markStale(namespace, name);
+        return { requeueAfter: 0 };
+      }
       this.metrics.reconcileErrors.inc({ namespace, rollout: name });
       throw error;
     } finally {

@@ -14,7 +14,9 @@ import {
   ROLLOUT_NAME_LABEL,
 } from "../api/labels.ts";
 import type { ObservedReplicaSet } from "../core/plan.ts";
-import { isNotFound, orNotFound } from "./api-errors.ts";
+import { isConflict, isNotFound, orNotFound } from "./api-errors.ts";
+import { OwnWrites } from "./own-writes.ts";
+import type { ClusterCache } from "./watches.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -22,33 +24,37 @@ type PodTemplate = Record<string, unknown> & {
   metadata?: { labels?: Record<string, string> } & Record<string, unknown>;
 };
 
-/** The ReplicaSets Aviary owns for one Rollout: one per pod-template hash, named `<rollout>-<hash>`. */
+/**
+ * The ReplicaSets Aviary owns for one Rollout: one per pod-template hash, named
+ * `<rollout>-<hash>`. Read from the watch cache (with our own writes laid over it until
+ * the watch delivers them); written on the API server.
+ */
 export class ReplicaSets {
   private readonly apps: AppsV1Api;
+  private readonly writes = new OwnWrites<ReplicaSetLike>();
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly cache: ClusterCache,
+  ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
-  async observe(rollout: Rollout): Promise<ObservedReplicaSet[]> {
-    const namespace = namespaceOf(rollout);
-    const list = await this.apps.listNamespacedReplicaSet({
-      namespace,
-      labelSelector: `${ROLLOUT_NAME_LABEL}=${rollout.metadata.name}`,
-    });
-    return list.items.flatMap((rs) => {
+  observe(rollout: Rollout): ObservedReplicaSet[] {
+    return this.current(rollout).flatMap((rs) => {
       const hash = rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       const owned =
         rs.metadata?.ownerReferences?.some(
           (o) => o.kind === "Rollout" && o.uid === rollout.metadata.uid,
         ) ?? false;
-      if (hash === undefined || !owned || rs.metadata?.deletionTimestamp !== undefined) return [];
+      if (hash === undefined || !owned || rs.metadata?.deletionTimestamp != null) return [];
+      const created = rs.metadata?.creationTimestamp;
       return [
         {
           hash,
           replicas: rs.spec?.replicas ?? 0,
           availableReplicas: rs.status?.availableReplicas ?? 0,
-          createdAt: rs.metadata?.creationTimestamp?.toISOString(),
+          createdAt: created == null ? undefined : new Date(created).toISOString(),
         },
       ];
     });
@@ -67,34 +73,93 @@ export class ReplicaSets {
   ): Promise<void> {
     const namespace = namespaceOf(rollout);
     const name = replicaSetName(rollout.metadata.name, hash);
-    const existing = await orNotFound(this.apps.readNamespacedReplicaSet({ name, namespace }));
+    const existing = this.current(rollout).find((rs) => rs.metadata?.name === name);
     if (existing !== undefined) {
       if ((existing.spec?.replicas ?? 1) === replicas) return;
-      await this.apps.patchNamespacedReplicaSet(
-        { name, namespace, body: { spec: { replicas } } },
-        MERGE_PATCH,
+      const patched = await orNotFound(
+        this.apps.patchNamespacedReplicaSet(
+          { name, namespace, body: { spec: { replicas } } },
+          MERGE_PATCH,
+        ),
       );
-      return;
+      if (patched !== undefined) {
+        this.wrote(rollout, name, existing, patched);
+        return;
+      }
     }
     if (template === undefined) {
       throw new Error(
         `ReplicaSet ${name} is missing and its pod template is no longer in the Rollout's spec; it cannot be recreated`,
       );
     }
-    await this.apps.createNamespacedReplicaSet({
-      namespace,
-      body: replicaSetFor(rollout, hash, replicas, template),
-    });
+    try {
+      const created = await this.apps.createNamespacedReplicaSet({
+        namespace,
+        body: replicaSetFor(rollout, hash, replicas, template),
+      });
+      this.wrote(rollout, name, undefined, created);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      // The cache had not seen it yet: scale what the API server has.
+      const fresh = await this.apps.readNamespacedReplicaSet({ name, namespace });
+      if ((fresh.spec?.replicas ?? 1) === replicas) return;
+      const patched = await this.apps.patchNamespacedReplicaSet(
+        { name, namespace, body: { spec: { replicas } } },
+        MERGE_PATCH,
+      );
+      this.wrote(rollout, name, existing, patched);
+    }
   }
 
   async delete(rollout: Rollout, hash: string): Promise<void> {
     const name = replicaSetName(rollout.metadata.name, hash);
+    const existing = this.current(rollout).find((rs) => rs.metadata?.name === name);
     try {
       await this.apps.deleteNamespacedReplicaSet({ name, namespace: namespaceOf(rollout) });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    this.wrote(rollout, name, existing, null);
   }
+
+  /** Forgets what we wrote for a Rollout that is gone. */
+  forget(namespace: string, rollout: string): void {
+    this.writes.forget(`${namespace}/${rollout}`);
+  }
+
+  private current(rollout: Rollout): ReplicaSetLike[] {
+    const namespace = namespaceOf(rollout);
+    const cached = this.cache.replicaSetsOf(namespace, rollout.metadata.name) as ReplicaSetLike[];
+    return this.writes.merge(`${namespace}/${rollout.metadata.name}`, cached);
+  }
+
+  private wrote(
+    rollout: Rollout,
+    name: string,
+    replaced: ReplicaSetLike | undefined,
+    result: V1ReplicaSet | null,
+  ): void {
+    this.writes.record(
+      `${namespaceOf(rollout)}/${rollout.metadata.name}`,
+      name,
+      replaced?.metadata?.resourceVersion,
+      result,
+    );
+  }
+}
+
+/** A ReplicaSet as read from the watch (JSON) or returned by a write (typed): dates may be either. */
+interface ReplicaSetLike {
+  metadata?: {
+    name?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; uid: string }[];
+    deletionTimestamp?: string | Date | null;
+    creationTimestamp?: string | Date | null;
+  };
+  spec?: { replicas?: number };
+  status?: { availableReplicas?: number };
 }
 
 /** The ReplicaSet object: the pod template with the hash labels, selected by them, owned by the Rollout. */

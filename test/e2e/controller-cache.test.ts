@@ -1,0 +1,94 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KubeConfig } from "@kubernetes/client-node";
+import { startController } from "../../src/kube/controller.ts";
+import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { eventually } from "../harness/eventually.ts";
+import { createRollout, createServices, quietLog, status } from "./controller-fixtures.ts";
+
+type SecurityContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
+
+/** A KubeConfig that records every request the controller sends (client-node calls this once per request). */
+class RecordingKubeConfig extends KubeConfig {
+  readonly requests: string[] = [];
+
+  override async applySecurityAuthentication(context: SecurityContext): Promise<void> {
+    this.requests.push(`${context.getHttpMethod()} ${context.getUrl()}`);
+    await super.applySecurityAuthentication(context);
+  }
+}
+
+const CANARY = {
+  replicas: 1,
+  strategy: { canary: { stableService: "api-stable", canaryService: "api-canary", steps: [] } },
+};
+
+async function readyz(port: number | undefined): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
+  return response.status;
+}
+
+describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
+  test("a Healthy Rollout costs the API server nothing between watch events; /readyz says ready", async (t) => {
+    const ns = await testNamespace(t, "cache");
+    await createServices(ns, ["api-stable", "api-canary"]);
+    await createRollout(ns, CANARY, "api:1");
+    const kc = new RecordingKubeConfig();
+    kc.loadFromString(kubeConfig().exportConfig());
+    const handle = await startController({
+      kubeConfig: kc,
+      namespace: ns,
+      log: quietLog,
+      leaderElection: false,
+      metricsPort: 0,
+    });
+    t.after(() => handle.stop());
+    await eventually(
+      "ready once the caches are filled",
+      () => readyz(handle.metricsPort),
+      (s) => s === 200,
+    );
+    await eventually(
+      "Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy",
+      (s) => s.phase,
+    );
+
+    await sleep(1_000);
+    const before = kc.requests.length;
+    await sleep(3_000);
+    const made = kc.requests.slice(before).filter((r) => !r.includes("watch=true"));
+    assert.deepEqual(made, [], "no reads or writes while nothing changes");
+  });
+
+  test("a standby waiting for the lease is ready too", async (t) => {
+    const ns = await testNamespace(t, "ready");
+    const election = { namespace: ns, leaseMs: 60_000, renewMs: 1_000, retryMs: 500 };
+    const start = (identity: string) =>
+      startController({
+        kubeConfig: kubeConfig(),
+        namespace: ns,
+        log: quietLog,
+        leaderElection: { ...election, identity },
+        metricsPort: 0,
+      });
+    const leader = await start("first");
+    t.after(() => leader.stop());
+    await eventually(
+      "the first one leads",
+      () => Promise.resolve(leader.isLeader()),
+      (l) => l,
+    );
+    const standby = await start("second");
+    t.after(() => standby.stop());
+    await eventually(
+      "leader ready",
+      () => readyz(leader.metricsPort),
+      (s) => s === 200,
+    );
+    assert.equal(standby.isLeader(), false);
+    assert.equal(await readyz(standby.metricsPort), 200);
+  });
+});
