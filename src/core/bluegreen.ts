@@ -56,6 +56,8 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
     if (gate !== undefined) return gate;
     if (d.observed.routes !== undefined) {
       d.weight(100);
+      const pending = d.observed.routes.pending;
+      if (pending !== undefined) return { message: `waiting for the route: ${pending}`, paused: false, deadline: true };
       if (d.observed.routes.canaryWeight !== 100) return { message: "switching traffic to the preview", paused: false, deadline: true };
     } else if (!select(d, services, "stable", hash)) {
       return { message: "switching the active Service to the new version", paused: false, deadline: true };

@@ -246,3 +246,14 @@ describe("a step reached within a reconcile is sized for its own weight", () => 
     assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 2));
   });
 });
+
+describe("a route its parents have not accepted", () => {
+  test("holds setWeight until the router says the route is live", () => {
+    const r = rollout();
+    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 0, stepStartedAt: new Date(T0).toISOString() };
+    const pending = decide(r, observed({ routes: { canaryWeight: 10, headerRoutes: [], pending: 'Gateway "edge" has not accepted the route' } }), T0);
+    assert.equal(pending.status.currentStepIndex, 0);
+    assert.match(pending.status.message ?? "", /has not accepted/);
+    assert.equal(decide(r, observed({ routes: { canaryWeight: 10, headerRoutes: [] } }), T0).status.currentStepIndex, 1);
+  });
+});

@@ -132,6 +132,8 @@ function runStep(d: Decision, s: CanaryStrategy, step: Step | undefined, cap: Ca
       return { done: false, message: `waiting for the canary: ${cap.canaryAvailable}/${wanted} replicas available`, deadline: true };
     }
     d.weight(step.setWeight);
+    const pending = d.observed.routes?.pending;
+    if (pending !== undefined) return { done: false, message: `waiting for the route: ${pending}`, deadline: true };
     if (d.observed.routes === undefined || d.observed.routes.canaryWeight === step.setWeight) return DONE;
     d.wakeAtMs(d.now + 1_000);
     return { done: false, message: `setting canary weight to ${step.setWeight}%`, deadline: true };

@@ -30,6 +30,8 @@ export interface ObservedReplicaSet {
 export interface ObservedRoutes {
   canaryWeight: number;
   headerRoutes: readonly string[];
+  /** Why written routes do not take effect yet (e.g. an HTTPRoute's parents have not accepted it). */
+  pending?: string | undefined;
 }
 
 export interface Problem {

@@ -15,7 +15,7 @@ import type { MetricsSample } from "../analysis/judge.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import type { Action, KubeEvent, Notification, Observed, Problem, Role } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
-import { observeMetrics } from "../metrics/observe.ts";
+import { analysisSpecProblems, observeMetrics } from "../metrics/observe.ts";
 import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
 import type { ReconcilePorts } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
@@ -86,11 +86,17 @@ export class KubePorts implements ReconcilePorts {
     if (router !== undefined) {
       try {
         routes = await router.observe();
+        // Gateway API: weights written to a route its parents have not accepted route nothing yet.
+        const acceptance = await router.parentsAccepted?.();
+        if (acceptance?.accepted === false) {
+          routes = { ...routes, pending: acceptance.message ?? "the route's parents have not accepted it" };
+        }
       } catch (error) {
         if (!(error instanceof RoutingProblem)) throw error;
         problems.push(error.problem);
       }
     }
+    problems.push(...(await this.analysisProblems(rollout)));
     return {
       templateHash: hash,
       workload: this.workloads.get(rollout),
@@ -301,6 +307,28 @@ export class KubePorts implements ReconcilePorts {
       return;
     }
     await this.services.select(rollout, service, hash);
+  }
+
+  /**
+   * MetricTemplates that are missing or use unknown variables: InvalidSpec, found before
+   * any reading is attempted. Only Rollouts that reference templates pay for the LIST.
+   */
+  private async analysisProblems(rollout: Rollout): Promise<Problem[]> {
+    const { canary, blueGreen } = rollout.spec.strategy;
+    const analyses: [string, AnalysisSpec | undefined][] = [
+      ["spec.strategy.canary.analysis", canary?.analysis],
+      ["spec.strategy.blueGreen.prePromotionAnalysis", blueGreen?.prePromotionAnalysis],
+      ["spec.strategy.blueGreen.postPromotionAnalysis", blueGreen?.postPromotionAnalysis],
+    ];
+    const problems: Problem[] = [];
+    for (const [path, analysis] of analyses) {
+      if (analysis === undefined || !analysis.metrics.some((m) => m.templateRef !== undefined)) continue;
+      const templates = await this.metricTemplates(rollout, analysis);
+      for (const problem of analysisSpecProblems(rollout, templates, analysis)) {
+        problems.push({ path: problem.field.replace(/^analysis/, path), message: problem.message });
+      }
+    }
+    return problems;
   }
 
   private async metricTemplates(
