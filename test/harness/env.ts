@@ -44,6 +44,11 @@ export function kubeConfig(): KubeConfig {
   return kc;
 }
 
+/** The admin kubeconfig file, for tests that run the CLI or the controller as a separate process. */
+export function kubeconfigPath(): string {
+  return coordinates().kubeconfigPath;
+}
+
 export function prometheusUrl(): string {
   return coordinates().prometheusUrl;
 }
