@@ -145,4 +145,71 @@ describe("controller: what holds a release, and what is refused", { timeout: 120
     assert.match(message, /\{\{podz\}\}/);
     assert.equal(invalid.phase, "Degraded");
   });
+
+  test("one broken Rollout never stops the others", async (t) => {
+    const ns = await testNamespace(t, "two");
+    await createServices(ns, ["api-stable", "api-canary"]);
+    const objects = KubernetesObjectApi.makeApiClient(kubeConfig());
+    // Accepted by the API server, refused by semantic validation: its VirtualService does not exist.
+    await objects.create({
+      apiVersion: "aviary.dev/v1alpha1",
+      kind: "Rollout",
+      metadata: { name: "broken", namespace: ns },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "broken" } },
+        template: {
+          metadata: { labels: { app: "broken" } },
+          spec: { containers: [{ name: "b", image: "b:1" }] },
+        },
+        strategy: {
+          canary: {
+            stableService: "api-stable",
+            canaryService: "api-canary",
+            trafficRouting: { istio: { virtualService: { name: "missing-vs" } } },
+            steps: [{ setWeight: 10 }],
+          },
+        },
+      },
+    });
+    await createRollout(
+      ns,
+      {
+        replicas: 2,
+        strategy: {
+          canary: {
+            stableService: "api-stable",
+            canaryService: "api-canary",
+            steps: [{ setWeight: 50 }],
+          },
+        },
+      },
+      "api:1",
+    );
+    await controller(t, ns);
+    await eventually(
+      "the healthy one is Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy",
+      (s) => [s.phase, s.message],
+    );
+    const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+    const broken = await eventually(
+      "the broken one says why",
+      async () =>
+        (
+          (await custom.getNamespacedCustomObject({
+            group: "aviary.dev",
+            version: "v1alpha1",
+            plural: "rollouts",
+            namespace: ns,
+            name: "broken",
+          })) as { status?: { phase?: string; message?: string } }
+        ).status ?? {},
+      (s) => s.phase === "Degraded",
+      (s) => [s.phase, s.message],
+    );
+    assert.match(broken.message ?? "", /virtualService\.name/);
+    assert.match(broken.message ?? "", /missing-vs/);
+  });
 });
