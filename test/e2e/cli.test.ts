@@ -5,12 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  CoreV1Api,
-  AuthenticationV1TokenRequest,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
-  V1TokenRequestSpec,
   PatchStrategy,
   loadAllYaml,
   setHeaderOptions,
@@ -18,6 +15,7 @@ import {
 } from "@kubernetes/client-node";
 import type { RolloutStatus } from "../../src/api/rollout.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { serviceAccountKubeConfig } from "../harness/service-account.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 
 const ROLLOUTS = { group: "aviary.dev", version: "v1alpha1", plural: "rollouts" } as const;
@@ -147,24 +145,7 @@ async function serviceAccountKubeconfig(
     await objects.create(role);
     await objects.create(binding);
   }
-  // The TokenRequest API (what kubectl create token uses) gives a short-lived token.
-  const body = Object.assign(new AuthenticationV1TokenRequest(), {
-    spec: Object.assign(new V1TokenRequestSpec(), { audiences: [], expirationSeconds: 600 }),
-  });
-  const request = await admin
-    .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccountToken({ name, namespace, body });
-  const token = request.status?.token;
-  assert.ok(token, "the API server issued no token");
-  const cluster = admin.getCurrentCluster();
-  assert.ok(cluster);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token }],
-    contexts: [{ name, cluster: cluster.name, user: name, namespace }],
-    currentContext: name,
-  });
+  const kc = await serviceAccountKubeConfig(namespace, name);
   return kubeconfigFile(t, kc);
 }
 

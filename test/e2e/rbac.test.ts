@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AuthenticationV1TokenRequest,
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
@@ -15,12 +14,12 @@ import {
   PatchStrategy,
   V1ResourceAttributes,
   V1SelfSubjectAccessReview,
-  V1TokenRequestSpec,
   loadAllYaml,
   setHeaderOptions,
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { serviceAccountKubeConfig } from "../harness/service-account.ts";
 import { eventually } from "../harness/eventually.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 import {
@@ -60,29 +59,6 @@ async function installRbac(): Promise<void> {
       PatchStrategy.ServerSideApply,
     );
   }
-}
-
-/** A KubeConfig that authenticates as a ServiceAccount, with a token from the TokenRequest API. */
-async function serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig> {
-  const admin = kubeConfig();
-  const body = Object.assign(new AuthenticationV1TokenRequest(), {
-    spec: Object.assign(new V1TokenRequestSpec(), { audiences: [], expirationSeconds: 900 }),
-  });
-  const request = await admin
-    .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccountToken({ name, namespace, body });
-  const token = request.status?.token;
-  assert.ok(token, "the API server issued no token");
-  const cluster = admin.getCurrentCluster();
-  assert.ok(cluster);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token }],
-    contexts: [{ name, cluster: cluster.name, user: name, namespace }],
-    currentContext: name,
-  });
-  return kc;
 }
 
 /** A person: a ServiceAccount of `namespace` bound there to the ClusterRole `role`. */
