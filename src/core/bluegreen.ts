@@ -3,9 +3,9 @@ import { durationMs } from "../api/duration.ts";
 import type { Decision } from "./context.ts";
 import { foldSample, freshAnalysis, nextSampleAt } from "./analysis.ts";
 import { ms } from "./clock.ts";
-import { abort, abortedAtMs, returnTrafficToStable, startRelease } from "./release.ts";
+import { abort, abortedAtMs, completePromotion, returnTrafficToStable, startRelease } from "./release.ts";
 import { checkPromotionWindows } from "./windows.ts";
-import { firstDeploy, retireOldReplicaSets, scheduleScaleDown, select, steady, type ServiceNames } from "./workload.ts";
+import { firstDeploy, retireOldReplicaSets, select, steady, type ServiceNames } from "./workload.ts";
 
 type Wait = { message: string; paused: boolean; deadline: boolean } | undefined;
 
@@ -77,21 +77,7 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
   if (d.observed.routes !== undefined && d.observed.routes.canaryWeight !== 0) {
     return { message: "returning the route to the active Service", paused: false, deadline: true };
   }
-  const old = st.stableHash;
-  if (old !== undefined) scheduleScaleDown(d, old, s.scaleDownDelaySeconds);
-  st.stableHash = hash;
-  delete st.canaryHash;
-  delete st.promoteFull;
-  delete st.promoteRequested;
-  d.event("Normal", "Promoted", `${hash} promoted to active`);
-  d.notify({
-    id: `${hash}:promoted`,
-    kind: "promoted",
-    severity: "info",
-    title: `${d.rollout.metadata.name} promoted`,
-    message: `Version ${hash} is now active${old !== undefined ? ` (was ${old})` : ""}.`,
-  });
-  steady(d, services);
+  completePromotion(d, services, hash, s.scaleDownDelaySeconds);
   return undefined;
 }
 

@@ -3,10 +3,10 @@ import { durationMs } from "../api/duration.ts";
 import type { Decision } from "./context.ts";
 import { foldSample, freshAnalysis, nextSampleAt } from "./analysis.ts";
 import { ms, secondsBetween } from "./clock.ts";
-import { abort, abortedAtMs, returnTrafficToStable, startRelease } from "./release.ts";
+import { abort, abortedAtMs, completePromotion, returnTrafficToStable, startRelease } from "./release.ts";
 import { canaryReplicasFor, describeStep, targetWeight } from "./steps.ts";
 import { checkPromotionWindows } from "./windows.ts";
-import { firstDeploy, retireOldReplicaSets, scheduleScaleDown, select, steady, type ServiceNames } from "./workload.ts";
+import { firstDeploy, retireOldReplicaSets, select, steady, type ServiceNames } from "./workload.ts";
 
 /** What a step is waiting for, when it is not done. `deadline` waits count toward progressDeadlineSeconds. */
 type StepResult = { done: true } | { done: false; message: string; deadline: boolean; paused?: boolean };
@@ -198,24 +198,9 @@ function promote(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: s
     d.wakeAtMs(d.now + 1_000);
     return { done: false, message: "promoting: returning weights to the stable route", deadline: true };
   }
-  const old = st.stableHash;
-  if (old !== undefined && old !== hash) scheduleScaleDown(d, old, s.scaleDownDelaySeconds);
-  st.stableHash = hash;
-  delete st.canaryHash;
-  delete st.promoteFull;
-  delete st.canaryScale;
   st.headerRoutes = [];
   st.currentStepIndex = s.steps.length;
-  st.lastProgressAt = d.nowIso;
-  d.event("Normal", "Promoted", `${hash} promoted to stable`);
-  d.notify({
-    id: `${hash}:promoted`,
-    kind: "promoted",
-    severity: "info",
-    title: `${d.rollout.metadata.name} promoted`,
-    message: `Version ${hash} is now stable${old !== undefined ? ` (was ${old})` : ""}.`,
-  });
-  steady(d, services);
+  completePromotion(d, services, hash, s.scaleDownDelaySeconds);
   return DONE;
 }
 

@@ -1,7 +1,7 @@
 import type { Decision } from "./context.ts";
 import { freshAnalysis } from "./analysis.ts";
 import { ms } from "./clock.ts";
-import { select, type ServiceNames } from "./workload.ts";
+import { scheduleScaleDown, select, steady, type ServiceNames } from "./workload.ts";
 
 /** Begins a release of the current template (or restarts it after the template changed mid-release). */
 export function startRelease(d: Decision, hash: string, abortScaleDownDelaySeconds: number): void {
@@ -93,6 +93,28 @@ export function returnTrafficToStable(
     d.wakeAtMs(scaleDownAt);
   }
   return true;
+}
+
+/** The new version becomes stable: the old one is scheduled to leave, people are told once. */
+export function completePromotion(d: Decision, services: ServiceNames, hash: string, scaleDownDelaySeconds: number): void {
+  const st = d.status;
+  const old = st.stableHash;
+  if (old !== undefined && old !== hash) scheduleScaleDown(d, old, scaleDownDelaySeconds);
+  st.stableHash = hash;
+  st.lastProgressAt = d.nowIso;
+  delete st.canaryHash;
+  delete st.promoteFull;
+  delete st.promoteRequested;
+  delete st.canaryScale;
+  d.event("Normal", "Promoted", `${hash} promoted to stable`);
+  d.notify({
+    id: `${hash}:promoted`,
+    kind: "promoted",
+    severity: "info",
+    title: `${d.rollout.metadata.name} promoted`,
+    message: `Version ${hash} is now stable${old !== undefined ? ` (was ${old})` : ""}.`,
+  });
+  steady(d, services);
 }
 
 export function abortedAtMs(d: Decision): number {
