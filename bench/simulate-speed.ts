@@ -28,10 +28,16 @@ ${[5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99].map((w) => `        - setWeigh
 const cases: { name: string; text: string; scenario: ScenarioName }[] = [
   { name: "1-hour canary, 12 steps, healthy", text: oneHour, scenario: "healthy" },
   { name: "1-hour canary, 12 steps, 5% errors", text: oneHour, scenario: "errors" },
-  { name: "examples/istio-canary.yaml, healthy", text: readFileSync("examples/istio-canary.yaml", "utf8"), scenario: "healthy" },
+  {
+    name: "examples/istio-canary.yaml, healthy",
+    text: readFileSync("examples/istio-canary.yaml", "utf8"),
+    scenario: "healthy",
+  },
 ];
 
-const rows: string[][] = [["case", "outcome", "virtual time", "wall time (median of 5)", "speed-up"]];
+const rows: string[][] = [
+  ["case", "outcome", "virtual time", "wall time (median of 5)", "speed-up"],
+];
 for (const c of cases) {
   const parsed = parseRolloutText(c.text, c.name);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
@@ -45,7 +51,13 @@ for (const c of cases) {
   times.sort((a, b) => a - b);
   const wall = times[2] ?? 0;
   const virtual = result?.durationSeconds ?? 0;
-  rows.push([c.name, result?.outcome ?? "?", `${(virtual / 60).toFixed(1)} min`, `${wall.toFixed(0)} ms`, `${Math.round((virtual * 1000) / wall)}×`]);
+  rows.push([
+    c.name,
+    result?.outcome ?? "?",
+    `${(virtual / 60).toFixed(1)} min`,
+    `${wall.toFixed(0)} ms`,
+    `${Math.round((virtual * 1000) / wall)}×`,
+  ]);
 }
 const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
 for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  "));

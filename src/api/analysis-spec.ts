@@ -18,7 +18,10 @@ export const PrometheusSettings = z
   })
   .meta({
     "x-kubernetes-validations": [
-      atMostOne(["bearerTokenSecretRef", "basicAuthSecretRef"], "set at most one of bearerTokenSecretRef or basicAuthSecretRef"),
+      atMostOne(
+        ["bearerTokenSecretRef", "basicAuthSecretRef"],
+        "set at most one of bearerTokenSecretRef or basicAuthSecretRef",
+      ),
     ],
   });
 
@@ -53,10 +56,14 @@ export const AnalysisSpec = z.object({
   failureLimit: z.int().min(0).default(0),
   /** Error rate of the canary that rolls back at once, whatever the judge (percent). */
   catastrophicErrorRate: z.number().gt(0).max(100).default(20),
-  metrics: z.array(MetricSpec).min(1).max(20).default([
-    { name: "success-rate", builtin: "successRate", min: 99 },
-    { name: "p99-latency", builtin: "latencyP99", max: 500 },
-  ]),
+  metrics: z
+    .array(MetricSpec)
+    .min(1)
+    .max(20)
+    .default([
+      { name: "success-rate", builtin: "successRate", min: 99 },
+      { name: "p99-latency", builtin: "latencyP99", max: 500 },
+    ]),
 });
 
 export type AnalysisSpec = z.output<typeof AnalysisSpec>;

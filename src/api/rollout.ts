@@ -44,7 +44,10 @@ export const RolloutSpec = z
   })
   .meta({
     "x-kubernetes-validations": [
-      exactlyOne(["template", "workloadRef"], "set exactly one of spec.template or spec.workloadRef"),
+      exactlyOne(
+        ["template", "workloadRef"],
+        "set exactly one of spec.template or spec.workloadRef",
+      ),
     ],
   });
 

@@ -19,7 +19,9 @@ export const Name = z.string().min(1).max(253);
 export const Percent = z.int().min(0).max(100);
 
 /** Arbitrary Kubernetes objects we pass through untouched (pod templates, selectors). */
-export const Opaque = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
+export const Opaque = z
+  .record(z.string(), z.unknown())
+  .meta({ "x-kubernetes-preserve-unknown-fields": true });
 
 export const LabelSelector = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),

@@ -35,7 +35,9 @@ export const MetricStatus = z.object({
 });
 
 /** The judge's memory, kept in status so a restarted controller continues the same test. */
-export const JudgeState = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
+export const JudgeState = z
+  .record(z.string(), z.unknown())
+  .meta({ "x-kubernetes-preserve-unknown-fields": true });
 
 export const AnalysisStatus = z.object({
   verdict: Verdict,

@@ -15,7 +15,10 @@ export const HeaderMatch = z
   })
   .meta({
     "x-kubernetes-validations": [
-      exactlyOne(["exact", "prefix", "regex"], "a header match sets exactly one of exact, prefix or regex"),
+      exactlyOne(
+        ["exact", "prefix", "regex"],
+        "a header match sets exactly one of exact, prefix or regex",
+      ),
     ],
   });
 
@@ -79,7 +82,8 @@ export const CanaryStrategy = z
       {
         // Subset-level routing puts both versions behind one Service, told apart by DestinationRule subsets.
         rule: "self.stableService != self.canaryService || (has(self.trafficRouting) && has(self.trafficRouting.istio) && has(self.trafficRouting.istio.destinationRule))",
-        message: "stableService and canaryService must name different Services (unless trafficRouting.istio.destinationRule splits one Service by subsets)",
+        message:
+          "stableService and canaryService must name different Services (unless trafficRouting.istio.destinationRule splits one Service by subsets)",
         fieldPath: ".canaryService",
       },
       {
@@ -127,7 +131,10 @@ export const Strategy = z
   .object({ canary: CanaryStrategy.optional(), blueGreen: BlueGreenStrategy.optional() })
   .meta({
     "x-kubernetes-validations": [
-      exactlyOne(["canary", "blueGreen"], "set exactly one strategy: spec.strategy.canary or spec.strategy.blueGreen"),
+      exactlyOne(
+        ["canary", "blueGreen"],
+        "set exactly one strategy: spec.strategy.canary or spec.strategy.blueGreen",
+      ),
     ],
   });
 

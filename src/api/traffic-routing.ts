@@ -8,7 +8,11 @@ export const IstioVirtualServiceRef = z.object({
 });
 
 export const IstioDestinationRuleRef = z
-  .object({ name: Name, stableSubset: z.string().min(1).max(253), canarySubset: z.string().min(1).max(253) })
+  .object({
+    name: Name,
+    stableSubset: z.string().min(1).max(253),
+    canarySubset: z.string().min(1).max(253),
+  })
   .meta({
     "x-kubernetes-validations": [
       {
@@ -33,7 +37,10 @@ export const TrafficRouting = z
   .object({ istio: IstioRouting.optional(), gatewayAPI: GatewayAPIRouting.optional() })
   .meta({
     "x-kubernetes-validations": [
-      exactlyOne(["istio", "gatewayAPI"], "set exactly one of trafficRouting.istio or trafficRouting.gatewayAPI"),
+      exactlyOne(
+        ["istio", "gatewayAPI"],
+        "set exactly one of trafficRouting.istio or trafficRouting.gatewayAPI",
+      ),
     ],
   });
 

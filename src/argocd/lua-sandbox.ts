@@ -74,7 +74,10 @@ export function runArgoLua(script: string, resource: Json, clock: Clock = () => 
   installSafeOs(L, clock);
   push(L, resource);
   lua.lua_setglobal(L, to_luastring("obj"));
-  if (lauxlib.luaL_loadstring(L, to_luastring(script)) !== lua.LUA_OK || lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK)
+  if (
+    lauxlib.luaL_loadstring(L, to_luastring(script)) !== lua.LUA_OK ||
+    lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK
+  )
     throw new LuaScriptError(lua.lua_tojsstring(L, -1));
   return read(L, lua.lua_gettop(L));
 }
@@ -101,10 +104,38 @@ function strftime(now: Date, format: string): string {
   const utc = format.startsWith("!");
   const pad = (n: number): string => String(n).padStart(2, "0");
   const parts = utc
-    ? [now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds()]
-    : [now.getFullYear(), now.getMonth() + 1, now.getDate(), now.getHours(), now.getMinutes(), now.getSeconds()];
-  const [year, month, day, hour, minute, second] = parts.map((n) => n ?? 0) as [number, number, number, number, number, number];
-  const flags: Record<string, string> = { Y: String(year), m: pad(month), d: pad(day), H: pad(hour), M: pad(minute), S: pad(second) };
+    ? [
+        now.getUTCFullYear(),
+        now.getUTCMonth() + 1,
+        now.getUTCDate(),
+        now.getUTCHours(),
+        now.getUTCMinutes(),
+        now.getUTCSeconds(),
+      ]
+    : [
+        now.getFullYear(),
+        now.getMonth() + 1,
+        now.getDate(),
+        now.getHours(),
+        now.getMinutes(),
+        now.getSeconds(),
+      ];
+  const [year, month, day, hour, minute, second] = parts.map((n) => n ?? 0) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const flags: Record<string, string> = {
+    Y: String(year),
+    m: pad(month),
+    d: pad(day),
+    H: pad(hour),
+    M: pad(minute),
+    S: pad(second),
+  };
   return (utc ? format.slice(1) : format).replace(/%(.)/g, (_, flag: string) => {
     const value = flags[flag];
     if (value === undefined) throw new LuaScriptError(`os.date flag %${flag} is not emulated`);
@@ -142,7 +173,8 @@ function read(L: LuaState, index: number): Json {
   if (type === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, index);
   if (type === lua.LUA_TNUMBER) return lua.lua_tonumber(L, index);
   if (type === lua.LUA_TSTRING) return lua.lua_tojsstring(L, index);
-  if (type !== lua.LUA_TTABLE) throw new LuaScriptError(`the script returned a value of Lua type ${String(type)}`);
+  if (type !== lua.LUA_TTABLE)
+    throw new LuaScriptError(`the script returned a value of Lua type ${String(type)}`);
   const entries: [string | number, Json][] = [];
   lua.lua_pushnil(L);
   while (lua.lua_next(L, index) !== 0) {
@@ -152,7 +184,10 @@ function read(L: LuaState, index: number): Json {
     lua.lua_pop(L, 1);
   }
   const isArray =
-    entries.length > 0 && entries.every(([key]) => typeof key === "number") && entries.every((_, i) => entries.some(([key]) => key === i + 1));
-  if (isArray) return [...entries].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, item]) => item);
+    entries.length > 0 &&
+    entries.every(([key]) => typeof key === "number") &&
+    entries.every((_, i) => entries.some(([key]) => key === i + 1));
+  if (isArray)
+    return [...entries].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, item]) => item);
   return Object.fromEntries(entries.map(([key, item]) => [String(key), item]));
 }

@@ -4,6 +4,8 @@ import type { Problem } from "../core/plan.ts";
 export class CliError extends Error {
   static fromProblems(source: string, problems: readonly Problem[]): CliError {
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
-    return new CliError(`${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`);
+    return new CliError(
+      `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`,
+    );
   }
 }

@@ -2,7 +2,17 @@ import type { SimulationResult, TimelineRow } from "../sim/simulate.ts";
 
 /** Human-readable rendering of a simulation: a timeline table and the outcome. */
 export function formatSimulation(result: SimulationResult): string {
-  const header = ["time", "phase", "step", "weight", "canary ok%", "stable ok%", "canary p99", "stable p99", "verdict"];
+  const header = [
+    "time",
+    "phase",
+    "step",
+    "weight",
+    "canary ok%",
+    "stable ok%",
+    "canary p99",
+    "stable p99",
+    "verdict",
+  ];
   const rows = result.timeline.map((row) => [
     clock(row.t),
     row.phase,
@@ -15,7 +25,11 @@ export function formatSimulation(result: SimulationResult): string {
     row.verdict,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   const outcome = {
     promoted: "PROMOTED",
     rolledBack: "ROLLED BACK",

@@ -10,7 +10,9 @@ import { invokedName } from "./program-name.ts";
 /** `aviary` (also `kubectl aviary`): steer and inspect Rollouts, and simulate releases. */
 export function buildProgram(): Command {
   const program = new Command(invokedName())
-    .description("Progressive delivery for Kubernetes: canary and blue/green releases gated on golden signals")
+    .description(
+      "Progressive delivery for Kubernetes: canary and blue/green releases gated on golden signals",
+    )
     .showHelpAfterError()
     .exitOverride();
   registerSimulate(program);
@@ -31,8 +33,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       process.stderr.write(`aviary: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`aviary: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `aviary: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }
-

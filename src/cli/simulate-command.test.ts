@@ -9,7 +9,11 @@ const root = new URL("../../", import.meta.url).pathname;
 
 /** Runs the real CLI in a child process, as a person would. */
 function aviary(...args: string[]) {
-  const out = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8" });
+  const out = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(root, "src/cli/main.ts"), ...args],
+    { cwd: root, encoding: "utf8" },
+  );
   return { code: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
@@ -21,16 +25,33 @@ function file(text: string): string {
 
 describe("aviary simulate", () => {
   test("--scenario errors --json reports a rollback with its reason", () => {
-    const { code, stdout } = aviary("simulate", "examples/istio-canary.yaml", "--scenario", "errors", "--json");
+    const { code, stdout } = aviary(
+      "simulate",
+      "examples/istio-canary.yaml",
+      "--scenario",
+      "errors",
+      "--json",
+    );
     assert.equal(code, 0);
-    const result = JSON.parse(stdout) as { outcome: string; reason: string; timeline: unknown[]; durationSeconds: number };
+    const result = JSON.parse(stdout) as {
+      outcome: string;
+      reason: string;
+      timeline: unknown[];
+      durationSeconds: number;
+    };
     assert.equal(result.outcome, "rolledBack");
     assert.match(result.reason, /success-rate/);
     assert.ok(result.timeline.length > 0);
   });
 
   test("--scenario healthy --json reports success", () => {
-    const { code, stdout } = aviary("simulate", "examples/istio-canary.yaml", "--scenario", "healthy", "--json");
+    const { code, stdout } = aviary(
+      "simulate",
+      "examples/istio-canary.yaml",
+      "--scenario",
+      "healthy",
+      "--json",
+    );
     assert.equal(code, 0);
     assert.equal((JSON.parse(stdout) as { outcome: string }).outcome, "promoted");
   });
@@ -43,7 +64,11 @@ describe("aviary simulate", () => {
 
   const bad = [
     { name: "a file that is not YAML", text: "spec: [unclosed\n  - : :", expect: /YAML/i },
-    { name: "a YAML file that is not a Rollout", text: "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", expect: /Rollout/ },
+    {
+      name: "a YAML file that is not a Rollout",
+      text: "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+      expect: /Rollout/,
+    },
     {
       name: "a Rollout that breaks the schema",
       text: "apiVersion: aviary.dev/v1alpha1\nkind: Rollout\nmetadata: {name: x}\nspec:\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}}\n  strategy:\n    canary:\n      stableService: a\n      canaryService: b\n      steps: [{setWeight: 150}, {pause: {duration: soon}}]\n",

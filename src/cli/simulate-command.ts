@@ -19,9 +19,15 @@ interface SimulateFlags {
 export function registerSimulate(program: Command): void {
   program
     .command("simulate")
-    .description("release a Rollout in a simulated cluster and mesh, and print the timeline and outcome")
+    .description(
+      "release a Rollout in a simulated cluster and mesh, and print the timeline and outcome",
+    )
     .argument("<rollout.yaml>", "a file holding one Rollout (other documents in it are ignored)")
-    .addOption(new Option("--scenario <name>", "how the new version behaves").choices(SCENARIOS).default("healthy"))
+    .addOption(
+      new Option("--scenario <name>", "how the new version behaves")
+        .choices(SCENARIOS)
+        .default("healthy"),
+    )
     .option("--canary-error-rate <rate>", "canary error rate, 0..1 (overrides the scenario)", rate)
     .option("--stable-error-rate <rate>", "stable error rate, 0..1 (overrides the scenario)", rate)
     .option("--rps <n>", "requests per second to the service", nonNegative)
@@ -29,7 +35,9 @@ export function registerSimulate(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (file: string, flags: SimulateFlags) => {
       const text = await readFile(file, "utf8").catch((error: unknown) => {
-        throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new CliError(
+          `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       const parsed = parseRolloutText(text, file);
       if (!parsed.ok) throw CliError.fromProblems(file, parsed.problems);
@@ -41,13 +49,18 @@ export function registerSimulate(program: Command): void {
         stableErrorRate: flags.stableErrorRate,
         seed: flags.seed,
       });
-      process.stdout.write(flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${formatSimulation(result)}\n`);
+      process.stdout.write(
+        flags.json === true
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `${formatSimulation(result)}\n`,
+      );
     });
 }
 
 function rate(text: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new InvalidArgumentError("must be a number from 0 to 1, e.g. 0.05 for 5%");
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new InvalidArgumentError("must be a number from 0 to 1, e.g. 0.05 for 5%");
   return value;
 }
 

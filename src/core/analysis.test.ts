@@ -22,19 +22,36 @@ function analysed(judge: "threshold" | "sequential"): Rollout {
       stableService: "api-stable",
       canaryService: "api-canary",
       trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
-      analysis: { judge, interval: "30s", metrics: [{ name: "success-rate", builtin: "successRate", min: 99 }] },
+      analysis: {
+        judge,
+        interval: "30s",
+        metrics: [{ name: "success-rate", builtin: "successRate", min: 99 }],
+      },
       steps: [{ setWeight: 50 }, { pause: { duration: "10m" } }, { setWeight: 100 }],
     },
   });
-  r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, stepStartedAt: new Date(T0).toISOString(), lastProgressAt: new Date(T0).toISOString() };
+  r.status = {
+    stableHash: "s1",
+    canaryHash: "c2",
+    currentStepIndex: 1,
+    stepStartedAt: new Date(T0).toISOString(),
+    lastProgressAt: new Date(T0).toISOString(),
+  };
   return r;
 }
 
 const seen = (metrics?: MetricsSample): Observed =>
-  observed({ replicaSets: [rs("s1", 4), rs("c2", 2)], routes: { canaryWeight: 50, headerRoutes: [] }, metrics });
+  observed({
+    replicaSets: [rs("s1", 4), rs("c2", 2)],
+    routes: { canaryWeight: 50, headerRoutes: [] },
+    metrics,
+  });
 
 /** Feeds readings 30 s apart through decide(), carrying status like the controller does. */
-function run(r: Rollout, readings: { canary?: VersionCounters; stable?: VersionCounters; error?: string }[]) {
+function run(
+  r: Rollout,
+  readings: { canary?: VersionCounters; stable?: VersionCounters; error?: string }[],
+) {
   let plan = decide(r, seen(), T0);
   readings.forEach((reading, i) => {
     r.status = plan.status;
@@ -45,30 +62,59 @@ function run(r: Rollout, readings: { canary?: VersionCounters; stable?: VersionC
 }
 
 describe("invariant 3: missing data is not evidence", () => {
-  const cases: { name: string; reading: { canary?: VersionCounters; stable?: VersionCounters; error?: string }; reason: RegExp }[] = [
-    { name: "no traffic", reading: { canary: counters(0, 0), stable: counters(0, 0) }, reason: /no traffic/i },
-    { name: "Prometheus unreachable", reading: { error: "Prometheus at http://127.0.0.1:1 is unreachable: ECONNREFUSED" }, reason: /unreachable/ },
+  const cases: {
+    name: string;
+    reading: { canary?: VersionCounters; stable?: VersionCounters; error?: string };
+    reason: RegExp;
+  }[] = [
+    {
+      name: "no traffic",
+      reading: { canary: counters(0, 0), stable: counters(0, 0) },
+      reason: /no traffic/i,
+    },
+    {
+      name: "Prometheus unreachable",
+      reading: { error: "Prometheus at http://127.0.0.1:1 is unreachable: ECONNREFUSED" },
+      reason: /unreachable/,
+    },
     { name: "no series for the canary", reading: { stable: counters(100, 0) }, reason: /canary/ },
   ];
   for (const judge of ["threshold", "sequential"] as const) {
     for (const c of cases) {
       test(`${judge}: ${c.name} pauses with the reason, and neither rolls back nor advances`, () => {
-        const plan = run(analysed(judge), [{ canary: counters(0, 0), stable: counters(0, 0) }, c.reading, c.reading, c.reading]);
+        const plan = run(analysed(judge), [
+          { canary: counters(0, 0), stable: counters(0, 0) },
+          c.reading,
+          c.reading,
+          c.reading,
+        ]);
         assert.equal(plan.status.analysis?.verdict, "Inconclusive");
         assert.equal(plan.status.phase, "Paused");
         assert.match(plan.status.message ?? "", c.reason);
         assert.equal(plan.status.abortedAt, undefined);
-        assert.equal(plan.status.currentStepIndex, 1, "the 10m pause is not over, and nothing skipped it");
+        assert.equal(
+          plan.status.currentStepIndex,
+          1,
+          "the 10m pause is not over, and nothing skipped it",
+        );
       });
     }
   }
 
   test("an inconclusive analysis holds a step whose time is up", () => {
     const r = analysed("threshold");
-    let plan = decide(r, seen({ at: new Date(T0).toISOString(), canary: counters(0, 0), stable: counters(0, 0) }), T0);
+    let plan = decide(
+      r,
+      seen({ at: new Date(T0).toISOString(), canary: counters(0, 0), stable: counters(0, 0) }),
+      T0,
+    );
     r.status = plan.status;
     const late = T0 + 11 * 60_000;
-    plan = decide(r, seen({ at: new Date(late).toISOString(), canary: counters(0, 0), stable: counters(0, 0) }), late);
+    plan = decide(
+      r,
+      seen({ at: new Date(late).toISOString(), canary: counters(0, 0), stable: counters(0, 0) }),
+      late,
+    );
     assert.equal(plan.status.currentStepIndex, 1);
     assert.match(plan.status.message ?? "", /inconclusive/);
   });
@@ -82,28 +128,48 @@ describe("analysis verdicts drive the release", () => {
     ]);
     assert.equal(plan.status.phase, "Degraded");
     assert.match(plan.status.message ?? "", /success-rate/);
-    assert.deepEqual(plan.actions.filter((a) => a.kind === "setWeight"), [{ kind: "setWeight", canaryWeight: 0 }]);
-    assert.ok(!plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 0));
-    assert.ok(plan.actions.some((a) => a.kind === "notify" && a.notification.kind === "rolledBack"));
+    assert.deepEqual(
+      plan.actions.filter((a) => a.kind === "setWeight"),
+      [{ kind: "setWeight", canaryWeight: 0 }],
+    );
+    assert.ok(
+      !plan.actions.some(
+        (a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 0,
+      ),
+    );
+    assert.ok(
+      plan.actions.some((a) => a.kind === "notify" && a.notification.kind === "rolledBack"),
+    );
     assert.ok(plan.events.some((e) => e.type === "Warning" && e.reason === "RolledBack"));
   });
 
   test("sequential: 5% canary errors against 0.5% stable roll back", () => {
-    const readings = Array.from({ length: 12 }, (_, i) => ({ canary: counters(750 * i, Math.round(37.5 * i)), stable: counters(750 * i, Math.round(3.75 * i)) }));
+    const readings = Array.from({ length: 12 }, (_, i) => ({
+      canary: counters(750 * i, Math.round(37.5 * i)),
+      stable: counters(750 * i, Math.round(3.75 * i)),
+    }));
     const plan = run(analysed("sequential"), readings);
     assert.equal(plan.status.phase, "Degraded");
-    assert.ok((plan.status.analysis?.metrics.find((m) => m.name === "success-rate")?.evidence ?? 0) >= 100);
+    assert.ok(
+      (plan.status.analysis?.metrics.find((m) => m.name === "success-rate")?.evidence ?? 0) >= 100,
+    );
   });
 
   test("sequential: equal error rates keep the release going", () => {
-    const readings = Array.from({ length: 12 }, (_, i) => ({ canary: counters(750 * i, Math.round(3.75 * i)), stable: counters(750 * i, Math.round(3.75 * i)) }));
+    const readings = Array.from({ length: 12 }, (_, i) => ({
+      canary: counters(750 * i, Math.round(3.75 * i)),
+      stable: counters(750 * i, Math.round(3.75 * i)),
+    }));
     const plan = run(analysed("sequential"), readings);
     assert.equal(plan.status.abortedAt, undefined);
     assert.notEqual(plan.status.analysis?.verdict, "Failed");
   });
 
   test("analysis state survives a restart: status through JSON gives the same decision", () => {
-    const readings = Array.from({ length: 6 }, (_, i) => ({ canary: counters(750 * i, Math.round(20 * i)), stable: counters(750 * i, Math.round(3.75 * i)) }));
+    const readings = Array.from({ length: 6 }, (_, i) => ({
+      canary: counters(750 * i, Math.round(20 * i)),
+      stable: counters(750 * i, Math.round(3.75 * i)),
+    }));
     const uninterrupted = run(analysed("sequential"), readings);
     const r = analysed("sequential");
     const half = run(r, readings.slice(0, 3));
@@ -122,7 +188,17 @@ describe("adapters are asked for metrics only every interval", () => {
   test("analysisToSample follows interval and stops once aborted", () => {
     const r = analysed("sequential");
     assert.ok(analysisToSample(r, "c2", T0), "first reading at once");
-    r.status = { ...r.status, analysis: { verdict: "Running", startedAt: new Date(T0).toISOString(), lastSampleAt: new Date(T0).toISOString(), conclusiveSeconds: 0, samples: 1, metrics: [] } };
+    r.status = {
+      ...r.status,
+      analysis: {
+        verdict: "Running",
+        startedAt: new Date(T0).toISOString(),
+        lastSampleAt: new Date(T0).toISOString(),
+        conclusiveSeconds: 0,
+        samples: 1,
+        metrics: [],
+      },
+    };
     assert.equal(analysisToSample(r, "c2", T0 + 29_000), undefined);
     assert.ok(analysisToSample(r, "c2", T0 + 30_000));
     r.status = { ...r.status, abortedAt: new Date(T0).toISOString() };

@@ -5,13 +5,21 @@ import type { MetricsSample } from "../analysis/judge.ts";
 import { ms } from "./clock.ts";
 
 /** Whether analysis wants a fresh metrics reading at `now` (adapters ask before querying Prometheus). */
-export function analysisDue(spec: AnalysisSpec, status: AnalysisStatus | undefined, now: number): boolean {
+export function analysisDue(
+  spec: AnalysisSpec,
+  status: AnalysisStatus | undefined,
+  now: number,
+): boolean {
   const last = ms(status?.lastSampleAt);
   return last === undefined || now - last >= durationMs(spec.interval);
 }
 
 /** When the next reading is due, for requeueAfter. */
-export function nextSampleAt(spec: AnalysisSpec, status: AnalysisStatus | undefined, now: number): number {
+export function nextSampleAt(
+  spec: AnalysisSpec,
+  status: AnalysisStatus | undefined,
+  now: number,
+): number {
   const last = ms(status?.lastSampleAt);
   return last === undefined ? now : last + durationMs(spec.interval);
 }
@@ -24,7 +32,11 @@ export function freshAnalysis(nowIso: string): AnalysisStatus {
  * Folds one reading into the analysis status through the configured judge.
  * A Failed verdict is final for this analysis; the caller rolls back.
  */
-export function foldSample(spec: AnalysisSpec, status: AnalysisStatus, sample: MetricsSample): AnalysisStatus {
+export function foldSample(
+  spec: AnalysisSpec,
+  status: AnalysisStatus,
+  sample: MetricsSample,
+): AnalysisStatus {
   if (status.verdict === "Failed") return status;
   const judgement = judgeFor(spec.judge).judge(spec, status.judge, sample);
   const last = ms(status.lastSampleAt);

@@ -3,9 +3,21 @@ import { durationMs } from "../api/duration.ts";
 import type { Decision } from "./context.ts";
 import { foldSample, freshAnalysis, nextSampleAt } from "./analysis.ts";
 import { ms } from "./clock.ts";
-import { abort, abortedAtMs, completePromotion, returnTrafficToStable, startRelease } from "./release.ts";
+import {
+  abort,
+  abortedAtMs,
+  completePromotion,
+  returnTrafficToStable,
+  startRelease,
+} from "./release.ts";
 import { checkPromotionWindows } from "./windows.ts";
-import { firstDeploy, retireOldReplicaSets, select, steady, type ServiceNames } from "./workload.ts";
+import {
+  firstDeploy,
+  retireOldReplicaSets,
+  select,
+  steady,
+  type ServiceNames,
+} from "./workload.ts";
 
 type Wait = { message: string; paused: boolean; deadline: boolean } | undefined;
 
@@ -21,21 +33,33 @@ export function reconcileBlueGreen(d: Decision, s: BlueGreenStrategy): void {
   if (st.stableHash === undefined) {
     firstDeploy(d, services);
   } else if (hash === st.stableHash) {
-    if (st.canaryHash !== undefined && returnTrafficToStable(d, services, st.canaryHash, 0, d.now)) delete st.canaryHash;
+    if (st.canaryHash !== undefined && returnTrafficToStable(d, services, st.canaryHash, 0, d.now))
+      delete st.canaryHash;
     if (st.canaryHash === undefined) steady(d, services);
   } else {
     if (st.canaryHash !== hash) startRelease(d, hash, s.abortScaleDownDelaySeconds);
-    const wait = st.abortedAt !== undefined ? rollback(d, s, services, hash) : release(d, s, services, hash);
+    const wait =
+      st.abortedAt !== undefined ? rollback(d, s, services, hash) : release(d, s, services, hash);
     if (wait !== undefined) report(d, wait);
   }
   retireOldReplicaSets(d);
 }
 
 function rollback(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash: string): Wait {
-  const back = returnTrafficToStable(d, services, hash, s.abortScaleDownDelaySeconds, abortedAtMs(d));
-  const degraded = d.status.conditions?.find((c) => c.type === "Progressing")?.reason === "RolledBack";
+  const back = returnTrafficToStable(
+    d,
+    services,
+    hash,
+    s.abortScaleDownDelaySeconds,
+    abortedAtMs(d),
+  );
+  const degraded =
+    d.status.conditions?.find((c) => c.type === "Progressing")?.reason === "RolledBack";
   const reason = d.status.abortReason ?? "aborted";
-  d.phase(degraded ? "Degraded" : "Aborted", back ? reason : `${reason} (returning traffic to the active version)`);
+  d.phase(
+    degraded ? "Degraded" : "Aborted",
+    back ? reason : `${reason} (returning traffic to the active version)`,
+  );
   return undefined;
 }
 
@@ -45,8 +69,18 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
   d.scale(hash, replicas, "canary");
   if (st.stableHash !== undefined) d.scale(st.stableHash, replicas, "stable");
   const available = d.available(hash);
-  if (available < replicas) return { message: `preview ${available}/${replicas} replicas available`, paused: false, deadline: true };
-  if (!select(d, services, "canary", hash)) return { message: "pointing the preview Service at the new version", paused: false, deadline: true };
+  if (available < replicas)
+    return {
+      message: `preview ${available}/${replicas} replicas available`,
+      paused: false,
+      deadline: true,
+    };
+  if (!select(d, services, "canary", hash))
+    return {
+      message: "pointing the preview Service at the new version",
+      paused: false,
+      deadline: true,
+    };
   st.previewReadyAt ??= d.nowIso;
 
   if (st.promotedAt === undefined) {
@@ -57,10 +91,16 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
     if (d.observed.routes !== undefined) {
       d.weight(100);
       const pending = d.observed.routes.pending;
-      if (pending !== undefined) return { message: `waiting for the route: ${pending}`, paused: false, deadline: true };
-      if (d.observed.routes.canaryWeight !== 100) return { message: "switching traffic to the preview", paused: false, deadline: true };
+      if (pending !== undefined)
+        return { message: `waiting for the route: ${pending}`, paused: false, deadline: true };
+      if (d.observed.routes.canaryWeight !== 100)
+        return { message: "switching traffic to the preview", paused: false, deadline: true };
     } else if (!select(d, services, "stable", hash)) {
-      return { message: "switching the active Service to the new version", paused: false, deadline: true };
+      return {
+        message: "switching the active Service to the new version",
+        paused: false,
+        deadline: true,
+      };
     }
     st.promotedAt = d.nowIso;
     st.lastProgressAt = d.nowIso;
@@ -72,7 +112,12 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
   if (post !== "done") return post;
 
   // Finalise: the active Service takes the new version, then routing returns to it.
-  if (!select(d, services, "stable", hash)) return { message: "moving the active Service to the new version", paused: false, deadline: true };
+  if (!select(d, services, "stable", hash))
+    return {
+      message: "moving the active Service to the new version",
+      paused: false,
+      deadline: true,
+    };
   d.weight(0);
   if (d.observed.routes !== undefined && d.observed.routes.canaryWeight !== 0) {
     return { message: "returning the route to the active Service", paused: false, deadline: true };
@@ -84,11 +129,16 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
 type Analysed = "done" | Wait;
 
 /** Runs a pre- or post-promotion analysis until it has `duration` of conclusive data, or passes early. */
-function analyse(d: Decision, spec: BlueGreenStrategy["prePromotionAnalysis"], label: string): Analysed {
+function analyse(
+  d: Decision,
+  spec: BlueGreenStrategy["prePromotionAnalysis"],
+  label: string,
+): Analysed {
   const st = d.status;
   if (spec === undefined || st.promoteFull === true) return "done";
   st.analysis ??= freshAnalysis(d.nowIso);
-  if (d.observed.metrics !== undefined) st.analysis = foldSample(spec, st.analysis, d.observed.metrics);
+  if (d.observed.metrics !== undefined)
+    st.analysis = foldSample(spec, st.analysis, d.observed.metrics);
   const verdict = st.analysis.verdict;
   if (verdict === "Failed") {
     abort(d, `${label} analysis failed: ${st.analysis.message ?? "a metric failed"}`, true);
@@ -98,30 +148,51 @@ function analyse(d: Decision, spec: BlueGreenStrategy["prePromotionAnalysis"], l
   if (verdict === "Passed" || st.analysis.conclusiveSeconds >= wanted) return "done";
   d.wakeAtMs(nextSampleAt(spec, st.analysis, d.now));
   if (verdict === "Inconclusive") {
-    return { message: `${label} analysis inconclusive: ${st.analysis.message ?? "no data"}`, paused: true, deadline: false };
+    return {
+      message: `${label} analysis inconclusive: ${st.analysis.message ?? "no data"}`,
+      paused: true,
+      deadline: false,
+    };
   }
-  return { message: `${label} analysis: ${Math.floor(st.analysis.conclusiveSeconds)}s of ${wanted}s`, paused: false, deadline: false };
+  return {
+    message: `${label} analysis: ${Math.floor(st.analysis.conclusiveSeconds)}s of ${wanted}s`,
+    paused: false,
+    deadline: false,
+  };
 }
 
 /** What keeps a ready preview from being promoted. */
 function promotionGate(d: Decision, s: BlueGreenStrategy): Wait {
   const st = d.status;
   if (st.promoteFull === true || st.promoteRequested === true) return undefined;
-  if (st.manualPause === true) return { message: "paused by `aviary pause`", paused: true, deadline: false };
+  if (st.manualPause === true)
+    return { message: "paused by `aviary pause`", paused: true, deadline: false };
   if (!s.autoPromotionEnabled) {
-    return { message: "preview ready: waiting for `aviary promote`", paused: true, deadline: false };
+    return {
+      message: "preview ready: waiting for `aviary promote`",
+      paused: true,
+      deadline: false,
+    };
   }
   if (s.autoPromotionSeconds !== undefined) {
     const at = (ms(st.previewReadyAt) ?? d.now) + s.autoPromotionSeconds * 1000;
     if (d.now < at) {
       d.wakeAtMs(at);
-      return { message: `preview ready: promoting on its own in ${Math.ceil((at - d.now) / 1000)}s`, paused: true, deadline: false };
+      return {
+        message: `preview ready: promoting on its own in ${Math.ceil((at - d.now) / 1000)}s`,
+        paused: true,
+        deadline: false,
+      };
     }
   }
   const window = checkPromotionWindows(s.promotionWindows, d.now);
   if (!window.open) {
     d.wakeAtMs(window.opensAt);
-    return { message: "preview ready: outside the promotion windows", paused: true, deadline: false };
+    return {
+      message: "preview ready: outside the promotion windows",
+      paused: true,
+      deadline: false,
+    };
   }
   return undefined;
 }
@@ -130,7 +201,12 @@ function report(d: Decision, wait: NonNullable<Wait>): void {
   const st = d.status;
   if (st.abortedAt !== undefined) return;
   d.phase(wait.paused ? "Paused" : "Progressing", wait.message);
-  d.condition("Paused", wait.paused ? "True" : "False", wait.paused ? "Paused" : "Running", wait.message);
+  d.condition(
+    "Paused",
+    wait.paused ? "True" : "False",
+    wait.paused ? "Paused" : "Running",
+    wait.message,
+  );
   if (!wait.deadline) {
     st.lastProgressAt = d.nowIso;
     return;

@@ -18,12 +18,22 @@ const releasing = (status: Partial<RolloutStatus> = {}): Rollout => {
   return r;
 };
 
-const weights = (actions: readonly Action[]) => actions.flatMap((a) => (a.kind === "setWeight" ? [a.canaryWeight] : []));
+const weights = (actions: readonly Action[]) =>
+  actions.flatMap((a) => (a.kind === "setWeight" ? [a.canaryWeight] : []));
 const kinds = (actions: readonly Action[]) => actions.map((a) => a.kind);
 
 describe("canary: first deploy and steady state", () => {
   test("a new Rollout makes its template stable at full size, with both Services on it", () => {
-    const plan = decide(rollout(), { templateHash: "s1", replicaSets: [], selectors: {}, routes: { canaryWeight: 0, headerRoutes: [] } }, T0);
+    const plan = decide(
+      rollout(),
+      {
+        templateHash: "s1",
+        replicaSets: [],
+        selectors: {},
+        routes: { canaryWeight: 0, headerRoutes: [] },
+      },
+      T0,
+    );
     assert.equal(plan.status.stableHash, "s1");
     assert.deepEqual(plan.actions.slice(0, 3), [
       { kind: "scaleReplicaSet", hash: "s1", replicas: 4, role: "stable" },
@@ -36,7 +46,16 @@ describe("canary: first deploy and steady state", () => {
   test("it is Healthy once every stable replica is available", () => {
     const r = rollout();
     r.status = { stableHash: "s1" };
-    const plan = decide(r, { templateHash: "s1", replicaSets: [rs("s1", 4)], selectors: { stable: "s1", canary: "s1" }, routes: { canaryWeight: 0, headerRoutes: [] } }, T0);
+    const plan = decide(
+      r,
+      {
+        templateHash: "s1",
+        replicaSets: [rs("s1", 4)],
+        selectors: { stable: "s1", canary: "s1" },
+        routes: { canaryWeight: 0, headerRoutes: [] },
+      },
+      T0,
+    );
     assert.equal(plan.status.phase, "Healthy");
     assert.deepEqual(plan.actions, []);
     assert.equal(plan.status.observedGeneration, 2);
@@ -45,7 +64,16 @@ describe("canary: first deploy and steady state", () => {
   test("a weight edited by hand while Healthy is put back to 0 (drift)", () => {
     const r = rollout();
     r.status = { stableHash: "s1" };
-    const plan = decide(r, { templateHash: "s1", replicaSets: [rs("s1", 4)], selectors: { stable: "s1", canary: "s1" }, routes: { canaryWeight: 30, headerRoutes: [] } }, T0);
+    const plan = decide(
+      r,
+      {
+        templateHash: "s1",
+        replicaSets: [rs("s1", 4)],
+        selectors: { stable: "s1", canary: "s1" },
+        routes: { canaryWeight: 30, headerRoutes: [] },
+      },
+      T0,
+    );
     assert.deepEqual(weights(plan.actions), [0]);
   });
 });
@@ -54,31 +82,75 @@ describe("canary: a new template starts a release", () => {
   test("the canary ReplicaSet is created at the first step's share, and no weight moves yet", () => {
     const r = rollout();
     r.status = { stableHash: "s1", phase: "Healthy" };
-    const plan = decide(r, observed({ replicaSets: [rs("s1", 4)], selectors: { stable: "s1", canary: "s1" } }), T0);
+    const plan = decide(
+      r,
+      observed({ replicaSets: [rs("s1", 4)], selectors: { stable: "s1", canary: "s1" } }),
+      T0,
+    );
     assert.equal(plan.status.canaryHash, "c2");
     assert.equal(plan.status.currentStepIndex, 0);
-    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 1));
-    assert.deepEqual(weights(plan.actions).filter((w) => w > 0), []);
+    assert.ok(
+      plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 1),
+    );
+    assert.deepEqual(
+      weights(plan.actions).filter((w) => w > 0),
+      [],
+    );
     assert.ok(plan.events.some((e) => e.reason === "ReleaseStarted"));
   });
 });
 
 describe("invariant 1: traffic never goes to pods that are not available", () => {
-  const cases: { name: string; seen: Partial<Observed>; expectWeight: number[]; expectSelector: boolean }[] = [
-    { name: "no canary pod available: no weight", seen: { replicaSets: [rs("s1", 4), rs("c2", 1, 0)], selectors: { stable: "s1", canary: "s1" } }, expectWeight: [], expectSelector: false },
-    { name: "pod available but Service not on it yet: selector first, no weight", seen: { replicaSets: [rs("s1", 4), rs("c2", 1)], selectors: { stable: "s1", canary: "s1" } }, expectWeight: [], expectSelector: true },
-    { name: "pod available and selected: weight 10", seen: {}, expectWeight: [10], expectSelector: false },
+  const cases: {
+    name: string;
+    seen: Partial<Observed>;
+    expectWeight: number[];
+    expectSelector: boolean;
+  }[] = [
+    {
+      name: "no canary pod available: no weight",
+      seen: {
+        replicaSets: [rs("s1", 4), rs("c2", 1, 0)],
+        selectors: { stable: "s1", canary: "s1" },
+      },
+      expectWeight: [],
+      expectSelector: false,
+    },
+    {
+      name: "pod available but Service not on it yet: selector first, no weight",
+      seen: { replicaSets: [rs("s1", 4), rs("c2", 1)], selectors: { stable: "s1", canary: "s1" } },
+      expectWeight: [],
+      expectSelector: true,
+    },
+    {
+      name: "pod available and selected: weight 10",
+      seen: {},
+      expectWeight: [10],
+      expectSelector: false,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
       const plan = decide(releasing(), observed(c.seen), T0);
       assert.deepEqual(weights(plan.actions), c.expectWeight);
-      assert.equal(plan.actions.some((a) => a.kind === "setServiceSelector" && a.role === "canary" && a.hash === "c2"), c.expectSelector);
+      assert.equal(
+        plan.actions.some(
+          (a) => a.kind === "setServiceSelector" && a.role === "canary" && a.hash === "c2",
+        ),
+        c.expectSelector,
+      );
     });
   }
 
   test("a step heading to 50% waits until the canary has the replicas for it", () => {
-    const plan = decide(releasing({ currentStepIndex: 2 }), observed({ replicaSets: [rs("s1", 4), rs("c2", 2, 1)], routes: { canaryWeight: 10, headerRoutes: [] } }), T0);
+    const plan = decide(
+      releasing({ currentStepIndex: 2 }),
+      observed({
+        replicaSets: [rs("s1", 4), rs("c2", 2, 1)],
+        routes: { canaryWeight: 10, headerRoutes: [] },
+      }),
+      T0,
+    );
     assert.deepEqual(weights(plan.actions), []);
     assert.match(plan.status.message ?? "", /1\/2 replicas available/);
   });
@@ -86,7 +158,11 @@ describe("invariant 1: traffic never goes to pods that are not available", () =>
 
 describe("canary: steps", () => {
   test("setWeight completes once the router reports the weight, and the timed pause starts", () => {
-    const plan = decide(releasing(), observed({ routes: { canaryWeight: 10, headerRoutes: [] } }), T0);
+    const plan = decide(
+      releasing(),
+      observed({ routes: { canaryWeight: 10, headerRoutes: [] } }),
+      T0,
+    );
     assert.equal(plan.status.currentStepIndex, 1);
     assert.equal(plan.status.phase, "Paused");
     assert.equal(plan.requeueAfter, 60);
@@ -98,14 +174,21 @@ describe("canary: steps", () => {
   ];
   for (const { after, index } of pauseCases) {
     test(`a 1m pause, ${after}s in, is at step index ${index}`, () => {
-      const plan = decide(releasing({ currentStepIndex: 1 }), observed({ routes: { canaryWeight: 10, headerRoutes: [] } }), T0 + after * 1000);
+      const plan = decide(
+        releasing({ currentStepIndex: 1 }),
+        observed({ routes: { canaryWeight: 10, headerRoutes: [] } }),
+        T0 + after * 1000,
+      );
       assert.equal(plan.status.currentStepIndex, index);
     });
   }
 
   test("an indefinite pause waits for promote and notifies once", () => {
     const r = releasing({ currentStepIndex: 3 });
-    const seen = observed({ replicaSets: [rs("s1", 4), rs("c2", 2)], routes: { canaryWeight: 50, headerRoutes: [] } });
+    const seen = observed({
+      replicaSets: [rs("s1", 4), rs("c2", 2)],
+      routes: { canaryWeight: 50, headerRoutes: [] },
+    });
     const first = decide(r, seen, T0 + 3_600_000);
     assert.equal(first.status.phase, "Paused");
     assert.match(first.status.message ?? "", /aviary promote/);
@@ -113,7 +196,11 @@ describe("canary: steps", () => {
     r.status = first.status;
     const again = decide(r, seen, T0 + 3_700_000);
     assert.equal(again.status.currentStepIndex, 3, "still waiting after an hour");
-    assert.equal(again.actions.filter((a) => a.kind === "notify").length, 0, "no second notification");
+    assert.equal(
+      again.actions.filter((a) => a.kind === "notify").length,
+      0,
+      "no second notification",
+    );
   });
 
   test("setHeaderRoute adds the route once a canary pod is selected, and completes when the router has it", () => {
@@ -122,13 +209,23 @@ describe("canary: steps", () => {
         stableService: "api-stable",
         canaryService: "api-canary",
         trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
-        steps: [{ setHeaderRoute: { name: "beta", match: [{ header: "x-user-group", exact: "beta-testers" }] } }, { pause: {} }],
+        steps: [
+          {
+            setHeaderRoute: {
+              name: "beta",
+              match: [{ header: "x-user-group", exact: "beta-testers" }],
+            },
+          },
+          { pause: {} },
+        ],
       },
     });
     r.status = releasing().status;
     const adding = decide(r, observed(), T0);
     assert.deepEqual(
-      adding.actions.filter((a) => a.kind === "setHeaderRoute").map((a) => a.kind === "setHeaderRoute" && a.name),
+      adding.actions
+        .filter((a) => a.kind === "setHeaderRoute")
+        .map((a) => a.kind === "setHeaderRoute" && a.name),
       ["beta"],
     );
     assert.equal(adding.status.currentStepIndex, 0);
@@ -138,11 +235,18 @@ describe("canary: steps", () => {
 
   test("setCanaryScale sizes the canary independently of its weight", () => {
     const r = rollout({
-      canary: { stableService: "a", canaryService: "b", trafficRouting: { istio: { virtualService: { name: "vs" } } }, steps: [{ setCanaryScale: { replicas: 3 } }, { setWeight: 5 }, { pause: {} }] },
+      canary: {
+        stableService: "a",
+        canaryService: "b",
+        trafficRouting: { istio: { virtualService: { name: "vs" } } },
+        steps: [{ setCanaryScale: { replicas: 3 } }, { setWeight: 5 }, { pause: {} }],
+      },
     });
     r.status = releasing().status;
     const plan = decide(r, observed(), T0);
-    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 3));
+    assert.ok(
+      plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 3),
+    );
   });
 });
 
@@ -150,19 +254,39 @@ describe("canary: promotion at the end of the steps", () => {
   const atEnd = (): Rollout => releasing({ currentStepIndex: 4, headerRoutes: ["beta"] });
 
   test("the canary is scaled to full size before anything moves", () => {
-    const plan = decide(atEnd(), observed({ replicaSets: [rs("s1", 4), rs("c2", 2)], routes: { canaryWeight: 50, headerRoutes: [] } }), T0);
-    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 4));
+    const plan = decide(
+      atEnd(),
+      observed({
+        replicaSets: [rs("s1", 4), rs("c2", 2)],
+        routes: { canaryWeight: 50, headerRoutes: [] },
+      }),
+      T0,
+    );
+    assert.ok(
+      plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 4),
+    );
     assert.deepEqual(weights(plan.actions), []);
   });
 
   test("then the stable Service moves to the new pods before the weight returns to the stable route", () => {
-    const plan = decide(atEnd(), observed({ replicaSets: [rs("s1", 4), rs("c2", 4)], routes: { canaryWeight: 50, headerRoutes: [] } }), T0);
+    const plan = decide(
+      atEnd(),
+      observed({
+        replicaSets: [rs("s1", 4), rs("c2", 4)],
+        routes: { canaryWeight: 50, headerRoutes: [] },
+      }),
+      T0,
+    );
     assert.deepEqual(kinds(plan.actions), ["setServiceSelector"]);
     assert.equal(plan.status.stableHash, "s1");
   });
 
   test("with the stable Service moved, weights go to 0 and header routes are removed; then it is promoted", () => {
-    const seen = observed({ replicaSets: [rs("s1", 4), rs("c2", 4)], selectors: { stable: "c2", canary: "c2" }, routes: { canaryWeight: 50, headerRoutes: ["beta"] } });
+    const seen = observed({
+      replicaSets: [rs("s1", 4), rs("c2", 4)],
+      selectors: { stable: "c2", canary: "c2" },
+      routes: { canaryWeight: 50, headerRoutes: ["beta"] },
+    });
     const moving = decide(atEnd(), seen, T0);
     assert.deepEqual(weights(moving.actions), [0]);
     assert.ok(moving.actions.some((a) => a.kind === "removeHeaderRoute" && a.name === "beta"));
@@ -173,32 +297,68 @@ describe("canary: promotion at the end of the steps", () => {
     assert.equal(done.status.canaryHash, undefined);
     assert.equal(done.status.phase, "Healthy");
     assert.ok(done.actions.some((a) => a.kind === "notify" && a.notification.kind === "promoted"));
-    assert.deepEqual(done.status.scaleDownAt, [{ hash: "s1", at: new Date(T0 + 30_000).toISOString() }]);
-    assert.ok(!done.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 0), "old stable stays for scaleDownDelaySeconds");
+    assert.deepEqual(done.status.scaleDownAt, [
+      { hash: "s1", at: new Date(T0 + 30_000).toISOString() },
+    ]);
+    assert.ok(
+      !done.actions.some(
+        (a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 0,
+      ),
+      "old stable stays for scaleDownDelaySeconds",
+    );
   });
 
   test("the old stable is scaled down after scaleDownDelaySeconds", () => {
     const r = rollout();
-    r.status = { stableHash: "c2", scaleDownAt: [{ hash: "s1", at: new Date(T0 + 30_000).toISOString() }] };
-    const seen: Observed = { templateHash: "c2", replicaSets: [rs("s1", 4), rs("c2", 4)], selectors: { stable: "c2", canary: "c2" }, routes: { canaryWeight: 0, headerRoutes: [] } };
-    assert.ok(!decide(r, seen, T0 + 29_000).actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1"));
-    assert.ok(decide(r, seen, T0 + 30_000).actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 0));
+    r.status = {
+      stableHash: "c2",
+      scaleDownAt: [{ hash: "s1", at: new Date(T0 + 30_000).toISOString() }],
+    };
+    const seen: Observed = {
+      templateHash: "c2",
+      replicaSets: [rs("s1", 4), rs("c2", 4)],
+      selectors: { stable: "c2", canary: "c2" },
+      routes: { canaryWeight: 0, headerRoutes: [] },
+    };
+    assert.ok(
+      !decide(r, seen, T0 + 29_000).actions.some(
+        (a) => a.kind === "scaleReplicaSet" && a.hash === "s1",
+      ),
+    );
+    assert.ok(
+      decide(r, seen, T0 + 30_000).actions.some(
+        (a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 0,
+      ),
+    );
   });
 });
 
 describe("canary without traffic routing", () => {
   test("the split follows replica counts: stable shrinks only as canary pods become available", () => {
-    const r = rollout({ canary: { stableService: "a", canaryService: "b", steps: [{ setWeight: 50 }, { pause: {} }] } });
+    const r = rollout({
+      canary: { stableService: "a", canaryService: "b", steps: [{ setWeight: 50 }, { pause: {} }] },
+    });
     r.status = releasing().status;
-    const plan = decide(r, observed({ routes: undefined, replicaSets: [rs("s1", 4), rs("c2", 2, 1)] }), T0);
-    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 3));
+    const plan = decide(
+      r,
+      observed({ routes: undefined, replicaSets: [rs("s1", 4), rs("c2", 2, 1)] }),
+      T0,
+    );
+    assert.ok(
+      plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "s1" && a.replicas === 3),
+    );
   });
 });
 
 describe("drift: what completed steps set is put back", () => {
   test("a weight edited by hand during a pause is restored to the step's weight", () => {
     const r = rollout();
-    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, stepStartedAt: new Date(T0).toISOString() };
+    r.status = {
+      stableHash: "s1",
+      canaryHash: "c2",
+      currentStepIndex: 1,
+      stepStartedAt: new Date(T0).toISOString(),
+    };
     const plan = decide(r, observed({ routes: { canaryWeight: 0, headerRoutes: [] } }), T0 + 1000);
     assert.deepEqual(weights(plan.actions), [10]);
     assert.equal(plan.status.currentStepIndex, 1);
@@ -210,7 +370,15 @@ describe("drift: what completed steps set is put back", () => {
         stableService: "api-stable",
         canaryService: "api-canary",
         trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
-        steps: [{ setHeaderRoute: { name: "beta", match: [{ header: "x-user-group", exact: "beta-testers" }] } }, { pause: {} }],
+        steps: [
+          {
+            setHeaderRoute: {
+              name: "beta",
+              match: [{ header: "x-user-group", exact: "beta-testers" }],
+            },
+          },
+          { pause: {} },
+        ],
       },
     });
     r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, headerRoutes: ["beta"] };
@@ -230,7 +398,8 @@ describe("workloadRef", () => {
       routes: { canaryWeight: 0, headerRoutes: [] },
       workload: { replicas: deploymentReplicas },
     });
-    const scaled = (o: Observed) => decide(r, o, T0).actions.some((a) => a.kind === "scaleWorkload" && a.replicas === 0);
+    const scaled = (o: Observed) =>
+      decide(r, o, T0).actions.some((a) => a.kind === "scaleWorkload" && a.replicas === 0);
     assert.equal(scaled(seen(3, 4)), false, "not before every stable replica is available");
     assert.equal(scaled(seen(4, 4)), true);
     assert.equal(scaled(seen(4, 0)), false, "already scaled down");
@@ -239,21 +408,61 @@ describe("workloadRef", () => {
 
 describe("a step reached within a reconcile is sized for its own weight", () => {
   test("a pause ending into setWeight 50 scales the canary for 50% and waits for it", () => {
-    const r = rollout({ canary: { stableService: "a", canaryService: "b", steps: [{ setWeight: 25 }, { pause: { duration: "2s" } }, { setWeight: 50 }, { pause: {} }] } });
-    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, stepStartedAt: new Date(T0).toISOString() };
-    const plan = decide(r, observed({ routes: undefined, replicaSets: [rs("s1", 3), rs("c2", 1)] }), T0 + 3000);
-    assert.equal(plan.status.currentStepIndex, 2, "the pause is over; setWeight 50 is not done yet");
-    assert.ok(plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 2));
+    const r = rollout({
+      canary: {
+        stableService: "a",
+        canaryService: "b",
+        steps: [{ setWeight: 25 }, { pause: { duration: "2s" } }, { setWeight: 50 }, { pause: {} }],
+      },
+    });
+    r.status = {
+      stableHash: "s1",
+      canaryHash: "c2",
+      currentStepIndex: 1,
+      stepStartedAt: new Date(T0).toISOString(),
+    };
+    const plan = decide(
+      r,
+      observed({ routes: undefined, replicaSets: [rs("s1", 3), rs("c2", 1)] }),
+      T0 + 3000,
+    );
+    assert.equal(
+      plan.status.currentStepIndex,
+      2,
+      "the pause is over; setWeight 50 is not done yet",
+    );
+    assert.ok(
+      plan.actions.some((a) => a.kind === "scaleReplicaSet" && a.hash === "c2" && a.replicas === 2),
+    );
   });
 });
 
 describe("a route its parents have not accepted", () => {
   test("holds setWeight until the router says the route is live", () => {
     const r = rollout();
-    r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 0, stepStartedAt: new Date(T0).toISOString() };
-    const pending = decide(r, observed({ routes: { canaryWeight: 10, headerRoutes: [], pending: 'Gateway "edge" has not accepted the route' } }), T0);
+    r.status = {
+      stableHash: "s1",
+      canaryHash: "c2",
+      currentStepIndex: 0,
+      stepStartedAt: new Date(T0).toISOString(),
+    };
+    const pending = decide(
+      r,
+      observed({
+        routes: {
+          canaryWeight: 10,
+          headerRoutes: [],
+          pending: 'Gateway "edge" has not accepted the route',
+        },
+      }),
+      T0,
+    );
     assert.equal(pending.status.currentStepIndex, 0);
     assert.match(pending.status.message ?? "", /has not accepted/);
-    assert.equal(decide(r, observed({ routes: { canaryWeight: 10, headerRoutes: [] } }), T0).status.currentStepIndex, 1);
+    assert.equal(
+      decide(r, observed({ routes: { canaryWeight: 10, headerRoutes: [] } }), T0).status
+        .currentStepIndex,
+      1,
+    );
   });
 });

@@ -3,13 +3,26 @@ import { durationMs } from "../api/duration.ts";
 import type { Decision } from "./context.ts";
 import { foldSample, freshAnalysis, nextSampleAt } from "./analysis.ts";
 import { ms, secondsBetween } from "./clock.ts";
-import { abort, abortedAtMs, completePromotion, returnTrafficToStable, startRelease } from "./release.ts";
+import {
+  abort,
+  abortedAtMs,
+  completePromotion,
+  returnTrafficToStable,
+  startRelease,
+} from "./release.ts";
 import { canaryReplicasFor, describeStep, targetWeight } from "./steps.ts";
 import { checkPromotionWindows } from "./windows.ts";
-import { firstDeploy, retireOldReplicaSets, select, steady, type ServiceNames } from "./workload.ts";
+import {
+  firstDeploy,
+  retireOldReplicaSets,
+  select,
+  steady,
+  type ServiceNames,
+} from "./workload.ts";
 
 /** What a step is waiting for, when it is not done. `deadline` waits count toward progressDeadlineSeconds. */
-type StepResult = { done: true } | { done: false; message: string; deadline: boolean; paused?: boolean };
+type StepResult =
+  { done: true } | { done: false; message: string; deadline: boolean; paused?: boolean };
 
 const DONE: StepResult = { done: true };
 
@@ -23,7 +36,11 @@ export function reconcileCanary(d: Decision, s: CanaryStrategy): void {
     if (st.canaryHash !== undefined && st.canaryHash !== st.stableHash) {
       // The template went back to stable mid-release: withdraw the canary, no verdict needed.
       if (returnTrafficToStable(d, services, st.canaryHash, 0, d.now)) {
-        d.event("Normal", "ReleaseWithdrawn", `template is back to stable ${st.stableHash}; canary ${st.canaryHash} withdrawn`);
+        d.event(
+          "Normal",
+          "ReleaseWithdrawn",
+          `template is back to stable ${st.stableHash}; canary ${st.canaryHash} withdrawn`,
+        );
         delete st.canaryHash;
         delete st.abortedAt;
         delete st.abortReason;
@@ -41,10 +58,20 @@ export function reconcileCanary(d: Decision, s: CanaryStrategy): void {
 }
 
 function rollback(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: string): void {
-  const back = returnTrafficToStable(d, services, hash, s.abortScaleDownDelaySeconds, abortedAtMs(d));
-  const degraded = d.status.conditions?.find((c) => c.type === "Progressing")?.reason === "RolledBack";
+  const back = returnTrafficToStable(
+    d,
+    services,
+    hash,
+    s.abortScaleDownDelaySeconds,
+    abortedAtMs(d),
+  );
+  const degraded =
+    d.status.conditions?.find((c) => c.type === "Progressing")?.reason === "RolledBack";
   const reason = d.status.abortReason ?? "aborted";
-  d.phase(degraded ? "Degraded" : "Aborted", back ? reason : `${reason} (returning traffic to stable)`);
+  d.phase(
+    degraded ? "Degraded" : "Aborted",
+    back ? reason : `${reason} (returning traffic to stable)`,
+  );
 }
 
 function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: string): void {
@@ -60,7 +87,9 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
   const canaryWanted = promoting ? replicas : canaryReplicasFor(replicas, heading, st.canaryScale);
   d.scale(hash, canaryWanted, "canary");
   const canaryAvailable = d.available(hash);
-  const stableWanted = routing ? replicas : Math.max(0, replicas - Math.min(canaryAvailable, canaryWanted));
+  const stableWanted = routing
+    ? replicas
+    : Math.max(0, replicas - Math.min(canaryAvailable, canaryWanted));
   if (st.stableHash !== undefined && !promoting) d.scale(st.stableHash, stableWanted, "stable");
 
   // The canary Service moves to the new pods before any weight does; until then no canary weight.
@@ -79,7 +108,12 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       result = runStep(d, s, steps[index], { canarySelected, canaryAvailable, canaryWanted });
       if (!result.done) break;
       if (hold !== undefined) {
-        result = { done: false, message: `${describeStep(steps[index])} done; ${hold}`, deadline: false, paused: true };
+        result = {
+          done: false,
+          message: `${describeStep(steps[index])} done; ${hold}`,
+          deadline: false,
+          paused: true,
+        };
         break;
       }
       index++;
@@ -87,15 +121,31 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       st.stepStartedAt = d.nowIso;
       st.lastProgressAt = d.nowIso;
       st.stepAnalysisBaseSeconds = st.analysis?.conclusiveSeconds ?? 0;
-      d.event("Normal", "StepCompleted", `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`);
+      d.event(
+        "Normal",
+        "StepCompleted",
+        `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`,
+      );
     }
     if (index >= steps.length && result.done) result = promote(d, s, services, hash, hold);
-    else if (st.canaryScale !== undefined) d.scale(hash, canaryReplicasFor(replicas, targetWeight(steps, index), st.canaryScale), "canary");
+    else if (st.canaryScale !== undefined)
+      d.scale(
+        hash,
+        canaryReplicasFor(replicas, targetWeight(steps, index), st.canaryScale),
+        "canary",
+      );
   }
-  st.canaryWeight = d.observed.routes?.canaryWeight ?? Math.round((100 * canaryAvailable) / Math.max(1, replicas));
+  st.canaryWeight =
+    d.observed.routes?.canaryWeight ?? Math.round((100 * canaryAvailable) / Math.max(1, replicas));
   if (result.done) return;
   // A hold (inconclusive analysis, manual pause, window) is what a person needs to see, even mid-step.
-  if (hold !== undefined && !result.message.includes(hold)) result = { ...result, message: `${result.message}; held: ${hold}`, paused: true, deadline: false };
+  if (hold !== undefined && !result.message.includes(hold))
+    result = {
+      ...result,
+      message: `${result.message}; held: ${hold}`,
+      paused: true,
+      deadline: false,
+    };
   report(d, s, result);
 }
 
@@ -110,7 +160,8 @@ function reassertCompletedSteps(d: Decision, steps: readonly Step[], index: numb
   const routed = d.observed.routes?.headerRoutes ?? [];
   for (const step of done) {
     const route = step.setHeaderRoute;
-    if (route !== undefined && !routed.includes(route.name)) d.act({ kind: "setHeaderRoute", name: route.name, match: route.match });
+    if (route !== undefined && !routed.includes(route.name))
+      d.act({ kind: "setHeaderRoute", name: route.name, match: route.match });
   }
 }
 
@@ -120,21 +171,33 @@ interface Capacity {
   canaryWanted: number;
 }
 
-function runStep(d: Decision, s: CanaryStrategy, step: Step | undefined, cap: Capacity): StepResult {
+function runStep(
+  d: Decision,
+  s: CanaryStrategy,
+  step: Step | undefined,
+  cap: Capacity,
+): StepResult {
   const st = d.status;
   const started = ms(st.stepStartedAt) ?? d.now;
   if (step === undefined) return DONE;
   if (step.setWeight !== undefined) {
     // Sized for this step's weight: a step reached within this reconcile may need more pods than the last one.
     const wanted = canaryReplicasFor(d.spec.replicas, step.setWeight, st.canaryScale);
-    if (st.canaryHash !== undefined) d.scale(st.canaryHash, Math.max(wanted, cap.canaryWanted), "canary");
+    if (st.canaryHash !== undefined)
+      d.scale(st.canaryHash, Math.max(wanted, cap.canaryWanted), "canary");
     if (cap.canaryAvailable < wanted || !cap.canarySelected) {
-      return { done: false, message: `waiting for the canary: ${cap.canaryAvailable}/${wanted} replicas available`, deadline: true };
+      return {
+        done: false,
+        message: `waiting for the canary: ${cap.canaryAvailable}/${wanted} replicas available`,
+        deadline: true,
+      };
     }
     d.weight(step.setWeight);
     const pending = d.observed.routes?.pending;
-    if (pending !== undefined) return { done: false, message: `waiting for the route: ${pending}`, deadline: true };
-    if (d.observed.routes === undefined || d.observed.routes.canaryWeight === step.setWeight) return DONE;
+    if (pending !== undefined)
+      return { done: false, message: `waiting for the route: ${pending}`, deadline: true };
+    if (d.observed.routes === undefined || d.observed.routes.canaryWeight === step.setWeight)
+      return DONE;
     d.wakeAtMs(d.now + 1_000);
     return { done: false, message: `setting canary weight to ${step.setWeight}%`, deadline: true };
   }
@@ -147,24 +210,46 @@ function runStep(d: Decision, s: CanaryStrategy, step: Step | undefined, cap: Ca
         title: `${d.rollout.metadata.name} is paused`,
         message: `Waiting for \`aviary promote ${d.rollout.metadata.name}\` at step ${(st.currentStepIndex ?? 0) + 1}.`,
       });
-      return { done: false, message: "paused: waiting for `aviary promote`", deadline: false, paused: true };
+      return {
+        done: false,
+        message: "paused: waiting for `aviary promote`",
+        deadline: false,
+        paused: true,
+      };
     }
     const end = started + durationMs(step.pause.duration);
     if (d.now >= end) return DONE;
     d.wakeAtMs(end);
-    return { done: false, message: `paused for ${step.pause.duration} (${Math.ceil((end - d.now) / 1000)}s left)`, deadline: false, paused: true };
+    return {
+      done: false,
+      message: `paused for ${step.pause.duration} (${Math.ceil((end - d.now) / 1000)}s left)`,
+      deadline: false,
+      paused: true,
+    };
   }
   if (step.analysis !== undefined) {
     const analysis = st.analysis;
     if (analysis?.verdict === "Passed") return DONE;
-    const wanted = step.analysis.duration !== undefined ? durationMs(step.analysis.duration) / 1000 : 5 * durationMs(s.analysis?.interval ?? "30s") / 1000;
+    const wanted =
+      step.analysis.duration !== undefined
+        ? durationMs(step.analysis.duration) / 1000
+        : (5 * durationMs(s.analysis?.interval ?? "30s")) / 1000;
     const gathered = (analysis?.conclusiveSeconds ?? 0) - (st.stepAnalysisBaseSeconds ?? 0);
     if (gathered >= wanted) return DONE;
-    return { done: false, message: `analysing: ${Math.floor(gathered)}s of ${wanted}s of conclusive data`, deadline: false };
+    return {
+      done: false,
+      message: `analysing: ${Math.floor(gathered)}s of ${wanted}s of conclusive data`,
+      deadline: false,
+    };
   }
   if (step.setHeaderRoute !== undefined) {
     const { name, match } = step.setHeaderRoute;
-    if (!cap.canarySelected) return { done: false, message: "waiting for a canary pod before adding the header route", deadline: true };
+    if (!cap.canarySelected)
+      return {
+        done: false,
+        message: "waiting for a canary pod before adding the header route",
+        deadline: true,
+      };
     st.headerRoutes = [...new Set([...(st.headerRoutes ?? []), name])];
     if (d.observed.routes?.headerRoutes.includes(name) === true) return DONE;
     d.act({ kind: "setHeaderRoute", name, match });
@@ -174,29 +259,54 @@ function runStep(d: Decision, s: CanaryStrategy, step: Step | undefined, cap: Ca
   if (step.setCanaryScale !== undefined) {
     const scale = step.setCanaryScale;
     if (scale.matchTrafficWeight === true) delete st.canaryScale;
-    else st.canaryScale = scale.replicas !== undefined ? { replicas: scale.replicas } : { weight: scale.weight ?? 0 };
+    else
+      st.canaryScale =
+        scale.replicas !== undefined ? { replicas: scale.replicas } : { weight: scale.weight ?? 0 };
     return DONE;
   }
   return DONE;
 }
 
 /** After the last step: the canary becomes stable. Selector first, then weights, then the old version leaves. */
-function promote(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: string, hold: string | undefined): StepResult {
+function promote(
+  d: Decision,
+  s: CanaryStrategy,
+  services: ServiceNames,
+  hash: string,
+  hold: string | undefined,
+): StepResult {
   const st = d.status;
   const replicas = d.spec.replicas;
   if (d.available(hash) < replicas) {
-    return { done: false, message: `promoting: waiting for ${d.available(hash)}/${replicas} canary replicas`, deadline: true };
+    return {
+      done: false,
+      message: `promoting: waiting for ${d.available(hash)}/${replicas} canary replicas`,
+      deadline: true,
+    };
   }
   // Once the stable Service has moved, the promotion is in flight: finish it whatever holds.
   const inFlight = d.observed.selectors?.stable === hash;
-  if (hold !== undefined && st.promoteFull !== true && !inFlight) return { done: false, message: `ready to promote; ${hold}`, deadline: false, paused: true };
-  if (!select(d, services, "stable", hash)) return { done: false, message: "promoting: moving the stable Service to the new version", deadline: true };
+  if (hold !== undefined && st.promoteFull !== true && !inFlight)
+    return { done: false, message: `ready to promote; ${hold}`, deadline: false, paused: true };
+  if (!select(d, services, "stable", hash))
+    return {
+      done: false,
+      message: "promoting: moving the stable Service to the new version",
+      deadline: true,
+    };
   d.weight(0);
   const routed = d.observed.routes?.headerRoutes ?? [];
   for (const name of routed) d.act({ kind: "removeHeaderRoute", name });
-  if (d.observed.routes !== undefined && (d.observed.routes.canaryWeight !== 0 || routed.length > 0)) {
+  if (
+    d.observed.routes !== undefined &&
+    (d.observed.routes.canaryWeight !== 0 || routed.length > 0)
+  ) {
     d.wakeAtMs(d.now + 1_000);
-    return { done: false, message: "promoting: returning weights to the stable route", deadline: true };
+    return {
+      done: false,
+      message: "promoting: returning weights to the stable route",
+      deadline: true,
+    };
   }
   st.headerRoutes = [];
   st.currentStepIndex = s.steps.length;
@@ -210,7 +320,8 @@ function runAnalysis(d: Decision, s: CanaryStrategy): boolean {
   const st = d.status;
   if (spec === undefined || st.promoteFull === true) return false;
   st.analysis ??= freshAnalysis(d.nowIso);
-  if (d.observed.metrics !== undefined) st.analysis = foldSample(spec, st.analysis, d.observed.metrics);
+  if (d.observed.metrics !== undefined)
+    st.analysis = foldSample(spec, st.analysis, d.observed.metrics);
   if (st.analysis.verdict === "Failed") {
     abort(d, `analysis failed: ${st.analysis.message ?? "a metric failed"}`, true);
     rollback(d, s, { stable: s.stableService, canary: s.canaryService }, st.canaryHash ?? "");
@@ -224,11 +335,15 @@ function runAnalysis(d: Decision, s: CanaryStrategy): boolean {
 function holdReason(d: Decision, s: CanaryStrategy): string | undefined {
   const st = d.status;
   if (st.manualPause === true) return "paused by `aviary pause`; `aviary resume` continues";
-  if (st.analysis?.verdict === "Inconclusive") return `analysis inconclusive: ${st.analysis.message ?? "no data"}`;
+  if (st.analysis?.verdict === "Inconclusive")
+    return `analysis inconclusive: ${st.analysis.message ?? "no data"}`;
   const window = checkPromotionWindows(s.promotionWindows, d.now);
   if (!window.open) {
     d.wakeAtMs(window.opensAt);
-    const opens = window.opensAt === undefined ? "" : `; next window opens at ${new Date(window.opensAt).toISOString()}`;
+    const opens =
+      window.opensAt === undefined
+        ? ""
+        : `; next window opens at ${new Date(window.opensAt).toISOString()}`;
     return `outside the promotion windows${opens}`;
   }
   return undefined;
@@ -238,7 +353,10 @@ function holdReason(d: Decision, s: CanaryStrategy): string | undefined {
 function report(d: Decision, s: CanaryStrategy, result: Exclude<StepResult, { done: true }>): void {
   const st = d.status;
   const index = st.currentStepIndex ?? 0;
-  const where = index < s.steps.length ? `step ${index + 1}/${s.steps.length} (${describeStep(s.steps[index])})` : "promotion";
+  const where =
+    index < s.steps.length
+      ? `step ${index + 1}/${s.steps.length} (${describeStep(s.steps[index])})`
+      : "promotion";
   const message = `${where}: ${result.message}`;
   if (result.paused === true) {
     d.phase("Paused", message);

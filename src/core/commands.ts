@@ -12,9 +12,13 @@ export function applyCommand(d: Decision): void {
   const command = st.command;
   if (command === undefined || command.id === st.lastCommandId) return;
   st.lastCommandId = command.id;
-  const releasing = st.canaryHash !== undefined && st.canaryHash === d.observed.templateHash && st.canaryHash !== st.stableHash;
+  const releasing =
+    st.canaryHash !== undefined &&
+    st.canaryHash === d.observed.templateHash &&
+    st.canaryHash !== st.stableHash;
   const aborted = st.abortedAt !== undefined;
-  const ignore = (why: string): void => d.event("Warning", "CommandIgnored", `${command.name} (${command.id}) ignored: ${why}`);
+  const ignore = (why: string): void =>
+    d.event("Warning", "CommandIgnored", `${command.name} (${command.id}) ignored: ${why}`);
   const who = command.requestedBy ?? "a user";
 
   switch (command.name) {

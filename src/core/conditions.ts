@@ -17,5 +17,7 @@ export function setCondition(
   const existing = conditions?.find((c) => c.type === type);
   const lastTransitionTime = existing?.status === status ? existing.lastTransitionTime : nowIso;
   const next: Condition = { type, status, reason, message, lastTransitionTime };
-  return [...(conditions ?? []).filter((c) => c.type !== type), next].sort((a, b) => a.type.localeCompare(b.type));
+  return [...(conditions ?? []).filter((c) => c.type !== type), next].sort((a, b) =>
+    a.type.localeCompare(b.type),
+  );
 }

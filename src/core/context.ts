@@ -1,5 +1,12 @@
 import type { Phase, Rollout, RolloutSpec, RolloutStatus } from "../api/rollout.ts";
-import type { Action, KubeEvent, Notification, Observed, ObservedReplicaSet, Role } from "./plan.ts";
+import type {
+  Action,
+  KubeEvent,
+  Notification,
+  Observed,
+  ObservedReplicaSet,
+  Role,
+} from "./plan.ts";
 import { setCondition, type ConditionType } from "./conditions.ts";
 import { iso } from "./clock.ts";
 
@@ -28,7 +35,9 @@ export class Decision {
   }
 
   replicaSet(hash: string | undefined): ObservedReplicaSet | undefined {
-    return hash === undefined ? undefined : this.observed.replicaSets.find((rs) => rs.hash === hash);
+    return hash === undefined
+      ? undefined
+      : this.observed.replicaSets.find((rs) => rs.hash === hash);
   }
 
   available(hash: string | undefined): number {
@@ -69,7 +78,14 @@ export class Decision {
   }
 
   condition(type: ConditionType, status: "True" | "False", reason: string, message: string): void {
-    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.nowIso);
+    this.status.conditions = setCondition(
+      this.status.conditions,
+      type,
+      status,
+      reason,
+      message,
+      this.nowIso,
+    );
   }
 
   phase(phase: Phase, message: string): void {

@@ -11,7 +11,12 @@ import type { Observed, Plan, Problem } from "./plan.ts";
  * `problems` are spec errors found by validation; with any, nothing moves and the
  * Rollout reports InvalidSpec (a broken edit never disturbs traffic already flowing).
  */
-export function decide(rollout: Rollout, observed: Observed, now: number, problems: readonly Problem[] = []): Plan {
+export function decide(
+  rollout: Rollout,
+  observed: Observed,
+  now: number,
+  problems: readonly Problem[] = [],
+): Plan {
   const d = new Decision(rollout, observed, now);
   const all = [...problems, ...(observed.problems ?? [])];
   if (all.length > 0) {
@@ -30,5 +35,10 @@ export function decide(rollout: Rollout, observed: Observed, now: number, proble
   if (canary !== undefined) reconcileCanary(d, canary);
   else if (blueGreen !== undefined) reconcileBlueGreen(d, blueGreen);
   d.status.observedGeneration = rollout.metadata.generation;
-  return { status: d.status, actions: d.actions, events: d.events, requeueAfter: d.requeueAfterSeconds() };
+  return {
+    status: d.status,
+    actions: d.actions,
+    events: d.events,
+    requeueAfter: d.requeueAfterSeconds(),
+  };
 }

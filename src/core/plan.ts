@@ -55,7 +55,8 @@ export type Action =
   | { kind: "removeHeaderRoute"; name: string }
   | { kind: "notify"; notification: Notification };
 
-export type NotificationKind = "promoted" | "rolledBack" | "aborted" | "paused" | "stepCompleted" | "started";
+export type NotificationKind =
+  "promoted" | "rolledBack" | "aborted" | "paused" | "stepCompleted" | "started";
 
 export interface Notification {
   /** Stable id: the same event seen again after a restart has the same id. */

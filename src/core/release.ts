@@ -10,7 +10,10 @@ export function startRelease(d: Decision, hash: string, abortScaleDownDelaySecon
   if (previousCanary !== undefined && previousCanary !== st.stableHash) {
     // The replaced canary leaves once no Service selects it (retireOldReplicaSets checks that).
     const at = new Date(d.now + abortScaleDownDelaySeconds * 1000).toISOString();
-    st.scaleDownAt = [...(st.scaleDownAt ?? []).filter((e) => e.hash !== previousCanary), { hash: previousCanary, at }];
+    st.scaleDownAt = [
+      ...(st.scaleDownAt ?? []).filter((e) => e.hash !== previousCanary),
+      { hash: previousCanary, at },
+    ];
   }
   st.canaryHash = hash;
   st.currentStepIndex = 0;
@@ -25,7 +28,11 @@ export function startRelease(d: Decision, hash: string, abortScaleDownDelaySecon
   delete st.canaryScale;
   delete st.previewReadyAt;
   delete st.promotedAt;
-  d.event("Normal", "ReleaseStarted", `release of ${hash} started (stable is ${st.stableHash ?? "none"})`);
+  d.event(
+    "Normal",
+    "ReleaseStarted",
+    `release of ${hash} started (stable is ${st.stableHash ?? "none"})`,
+  );
   d.notify({
     id: `${hash}:started`,
     kind: "started",
@@ -74,10 +81,9 @@ export function returnTrafficToStable(
   st.headerRoutes = [...routed];
   st.canaryWeight = d.observed.routes?.canaryWeight ?? 0;
 
-  const trafficBack =
-    !stableSelected
-      ? false
-      : d.observed.routes === undefined
+  const trafficBack = !stableSelected
+    ? false
+    : d.observed.routes === undefined
       ? d.available(stable) >= d.spec.replicas
       : d.observed.routes.canaryWeight === 0 && routed.length === 0;
   if (!trafficBack) {
@@ -96,7 +102,12 @@ export function returnTrafficToStable(
 }
 
 /** The new version becomes stable: the old one is scheduled to leave, people are told once. */
-export function completePromotion(d: Decision, services: ServiceNames, hash: string, scaleDownDelaySeconds: number): void {
+export function completePromotion(
+  d: Decision,
+  services: ServiceNames,
+  hash: string,
+  scaleDownDelaySeconds: number,
+): void {
   const st = d.status;
   const old = st.stableHash;
   if (old !== undefined && old !== hash) scheduleScaleDown(d, old, scaleDownDelaySeconds);

@@ -10,7 +10,11 @@ export function targetWeight(steps: readonly Step[], index: number): number {
 }
 
 /** Canary replicas for a weight: enough pods to serve that share, and at least one. */
-export function canaryReplicasFor(replicas: number, weight: number, scale?: { replicas?: number | undefined; weight?: number | undefined }): number {
+export function canaryReplicasFor(
+  replicas: number,
+  weight: number,
+  scale?: { replicas?: number | undefined; weight?: number | undefined },
+): number {
   if (scale?.replicas !== undefined) return scale.replicas;
   const share = scale?.weight ?? weight;
   return Math.min(replicas, Math.max(1, Math.ceil((replicas * share) / 100)));
@@ -19,8 +23,10 @@ export function canaryReplicasFor(replicas: number, weight: number, scale?: { re
 export function describeStep(step: Step | undefined): string {
   if (step === undefined) return "promotion";
   if (step.setWeight !== undefined) return `setWeight ${step.setWeight}`;
-  if (step.pause !== undefined) return step.pause.duration === undefined ? "pause" : `pause ${step.pause.duration}`;
-  if (step.analysis !== undefined) return `analysis${step.analysis.duration === undefined ? "" : ` ${step.analysis.duration}`}`;
+  if (step.pause !== undefined)
+    return step.pause.duration === undefined ? "pause" : `pause ${step.pause.duration}`;
+  if (step.analysis !== undefined)
+    return `analysis${step.analysis.duration === undefined ? "" : ` ${step.analysis.duration}`}`;
   if (step.setHeaderRoute !== undefined) return `setHeaderRoute ${step.setHeaderRoute.name}`;
   if (step.setCanaryScale !== undefined) return "setCanaryScale";
   return "unknown step";

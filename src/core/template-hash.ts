@@ -9,7 +9,8 @@ export function templateHash(template: unknown): string {
   // Kubernetes-style safe alphabet (no vowels that could spell words), 10 characters.
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
   let out = "";
-  for (let i = 0; i < 10; i++) out += alphabet.charAt(Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16) % alphabet.length);
+  for (let i = 0; i < 10; i++)
+    out += alphabet.charAt(Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16) % alphabet.length);
   return out;
 }
 

@@ -11,7 +11,10 @@ export interface WindowCheck {
  * Steps advance only in minutes a window's cron schedule matches, read in the window's
  * timezone. No windows means always open. cron-parser does the calendar and DST work.
  */
-export function checkPromotionWindows(windows: readonly PromotionWindow[] | undefined, nowMs: number): WindowCheck {
+export function checkPromotionWindows(
+  windows: readonly PromotionWindow[] | undefined,
+  nowMs: number,
+): WindowCheck {
   if (windows === undefined || windows.length === 0) return { open: true };
   let opensAt: number | undefined;
   const minuteStart = Math.floor(nowMs / 60_000) * 60_000;

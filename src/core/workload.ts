@@ -32,21 +32,36 @@ export function steady(d: Decision, services: ServiceNames): void {
   const canarySelected = select(d, services, "canary", stable);
   const selected = stableSelected && canarySelected;
   if (selected) d.weight(0);
-  for (const name of d.observed.routes?.headerRoutes ?? []) d.act({ kind: "removeHeaderRoute", name });
+  for (const name of d.observed.routes?.headerRoutes ?? [])
+    d.act({ kind: "removeHeaderRoute", name });
   d.status.canaryWeight = 0;
   d.status.headerRoutes = [];
   const available = d.available(stable);
   // Aviary took over the Deployment's pods: its own pods go once ours are all available.
-  if (d.spec.workloadRef !== undefined && available >= replicas && (d.observed.workload?.replicas ?? 0) > 0) {
+  if (
+    d.spec.workloadRef !== undefined &&
+    available >= replicas &&
+    (d.observed.workload?.replicas ?? 0) > 0
+  ) {
     d.act({ kind: "scaleWorkload", replicas: 0 });
   }
   if (available >= replicas) {
     d.phase("Healthy", `${available}/${replicas} replicas of ${stable} available`);
-    d.condition("Available", "True", "AvailableReplicas", `${available}/${replicas} replicas available`);
+    d.condition(
+      "Available",
+      "True",
+      "AvailableReplicas",
+      `${available}/${replicas} replicas available`,
+    );
     d.condition("Progressing", "True", "RolloutHealthy", "the rollout is healthy");
   } else {
     d.phase("Progressing", `waiting for ${stable}: ${available}/${replicas} replicas available`);
-    d.condition("Available", "False", "WaitingForReplicas", `${available}/${replicas} replicas available`);
+    d.condition(
+      "Available",
+      "False",
+      "WaitingForReplicas",
+      `${available}/${replicas} replicas available`,
+    );
     d.wakeAtMs(d.now + 5_000);
   }
 }
@@ -57,7 +72,12 @@ export function steady(d: Decision, services: ServiceNames): void {
  */
 export function retireOldReplicaSets(d: Decision): void {
   // Never scale down what a Service still sends traffic to, whatever the schedule says.
-  const keep = new Set([d.status.stableHash, d.status.canaryHash, d.observed.selectors?.stable, d.observed.selectors?.canary]);
+  const keep = new Set([
+    d.status.stableHash,
+    d.status.canaryHash,
+    d.observed.selectors?.stable,
+    d.observed.selectors?.canary,
+  ]);
   const schedule = (d.status.scaleDownAt ?? []).filter((entry) => !keep.has(entry.hash));
   for (const rs of d.observed.replicaSets) {
     if (keep.has(rs.hash) || rs.replicas === 0) continue;
@@ -66,18 +86,24 @@ export function retireOldReplicaSets(d: Decision): void {
     else d.wakeAtMs(at);
   }
   const live = new Set(d.observed.replicaSets.filter((rs) => rs.replicas > 0).map((rs) => rs.hash));
-  d.status.scaleDownAt = schedule.filter((entry) => live.has(entry.hash) && (ms(entry.at) ?? 0) > d.now);
+  d.status.scaleDownAt = schedule.filter(
+    (entry) => live.has(entry.hash) && (ms(entry.at) ?? 0) > d.now,
+  );
   if (d.status.scaleDownAt.length === 0) delete d.status.scaleDownAt;
 
   const empty = d.observed.replicaSets
     .filter((rs) => !keep.has(rs.hash) && rs.replicas === 0)
     .sort((a, b) => (ms(b.createdAt) ?? 0) - (ms(a.createdAt) ?? 0));
-  for (const rs of empty.slice(d.spec.revisionHistoryLimit)) d.act({ kind: "deleteReplicaSet", hash: rs.hash });
+  for (const rs of empty.slice(d.spec.revisionHistoryLimit))
+    d.act({ kind: "deleteReplicaSet", hash: rs.hash });
 }
 
 /** Schedules the old stable ReplicaSet's scale-down after a promotion. */
 export function scheduleScaleDown(d: Decision, hash: string, delaySeconds: number): void {
   const at = new Date(d.now + delaySeconds * 1000).toISOString();
-  d.status.scaleDownAt = [...(d.status.scaleDownAt ?? []).filter((e) => e.hash !== hash), { hash, at }];
+  d.status.scaleDownAt = [
+    ...(d.status.scaleDownAt ?? []).filter((e) => e.hash !== hash),
+    { hash, at },
+  ];
   d.wakeAtMs(d.now + delaySeconds * 1000);
 }

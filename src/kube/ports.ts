@@ -89,7 +89,10 @@ export class KubePorts implements ReconcilePorts {
         // Gateway API: weights written to a route its parents have not accepted route nothing yet.
         const acceptance = await router.parentsAccepted?.();
         if (acceptance?.accepted === false) {
-          routes = { ...routes, pending: acceptance.message ?? "the route's parents have not accepted it" };
+          routes = {
+            ...routes,
+            pending: acceptance.message ?? "the route's parents have not accepted it",
+          };
         }
       } catch (error) {
         if (!(error instanceof RoutingProblem)) throw error;
@@ -322,7 +325,8 @@ export class KubePorts implements ReconcilePorts {
     ];
     const problems: Problem[] = [];
     for (const [path, analysis] of analyses) {
-      if (analysis === undefined || !analysis.metrics.some((m) => m.templateRef !== undefined)) continue;
+      if (analysis === undefined || !analysis.metrics.some((m) => m.templateRef !== undefined))
+        continue;
       const templates = await this.metricTemplates(rollout, analysis);
       for (const problem of analysisSpecProblems(rollout, templates, analysis)) {
         problems.push({ path: problem.field.replace(/^analysis/, path), message: problem.message });

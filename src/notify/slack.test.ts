@@ -10,9 +10,7 @@ import { SlackNotifier, type WarnLogger } from "./slack.ts";
 import { SLACK_COLORS, type SlackMessage } from "./slack-message.ts";
 
 /** A stand-in for Slack on 127.0.0.1 that records each post and answers with `status`. */
-async function fakeSlack(
-  status = 200,
-): Promise<{
+async function fakeSlack(status = 200): Promise<{
   url: string;
   posts: { contentType: string; body: SlackMessage }[];
   close: () => Promise<void>;

@@ -10,7 +10,12 @@ import type { Action, KubeEvent, Notification, Observed, Plan, Problem } from ".
  */
 export interface ReconcilePorts {
   observe(rollout: Rollout): Promise<Omit<Observed, "metrics">>;
-  sampleMetrics(rollout: Rollout, analysis: AnalysisSpec, observed: Omit<Observed, "metrics">, now: number): Promise<MetricsSample>;
+  sampleMetrics(
+    rollout: Rollout,
+    analysis: AnalysisSpec,
+    observed: Omit<Observed, "metrics">,
+    now: number,
+  ): Promise<MetricsSample>;
   execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void>;
   writeStatus(rollout: Rollout, status: RolloutStatus): Promise<void>;
   notify(rollout: Rollout, notification: Notification): Promise<void>;
@@ -33,8 +38,10 @@ export async function reconcileOnce(
 ): Promise<Plan> {
   const seen = await ports.observe(rollout);
   let observed: Observed = seen;
-  const analysis = problems.length === 0 ? analysisToSample(rollout, seen.templateHash, now) : undefined;
-  if (analysis !== undefined) observed = { ...seen, metrics: await ports.sampleMetrics(rollout, analysis, seen, now) };
+  const analysis =
+    problems.length === 0 ? analysisToSample(rollout, seen.templateHash, now) : undefined;
+  if (analysis !== undefined)
+    observed = { ...seen, metrics: await ports.sampleMetrics(rollout, analysis, seen, now) };
   const plan = decide(rollout, observed, now, problems);
   const notifications: Notification[] = [];
   for (const action of plan.actions) {

@@ -19,7 +19,11 @@ export function scenario(name: ScenarioName): Scenario {
     case "errors":
       return { rps: 50, stable: STABLE, canary: { ...STABLE, errorRate: 0.05 } };
     case "latency":
-      return { rps: 50, stable: STABLE, canary: { errorRate: STABLE.errorRate, latencyP50Ms: 150, latencyP99Ms: 1500 } };
+      return {
+        rps: 50,
+        stable: STABLE,
+        canary: { errorRate: STABLE.errorRate, latencyP50Ms: 150, latencyP99Ms: 1500 },
+      };
     case "no-traffic":
       return { rps: 0, stable: STABLE, canary: STABLE };
   }

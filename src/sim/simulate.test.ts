@@ -7,7 +7,10 @@ import { DEFAULT_SIMULATION, simulate, type SimulationOptions } from "./simulate
 import type { SimWorld } from "./world.ts";
 
 function example(file: string): Rollout {
-  const parsed = parseRolloutText(readFileSync(new URL(`../../examples/${file}`, import.meta.url), "utf8"), file);
+  const parsed = parseRolloutText(
+    readFileSync(new URL(`../../examples/${file}`, import.meta.url), "utf8"),
+    file,
+  );
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return parsed.rollout;
 }
@@ -20,21 +23,33 @@ function invariantChecker() {
     t++;
     const canary = world.selectors.canary;
     // 1. Traffic never goes to pods that are not available.
-    if ((world.canaryWeight > 0 || world.headerRoutes.length > 0) && world.available(canary) === 0) {
-      violations.push(`#${t}: ${world.canaryWeight}% to canary ${canary ?? "?"} with no available pod`);
+    if (
+      (world.canaryWeight > 0 || world.headerRoutes.length > 0) &&
+      world.available(canary) === 0
+    ) {
+      violations.push(
+        `#${t}: ${world.canaryWeight}% to canary ${canary ?? "?"} with no available pod`,
+      );
     }
     // 2. On rollback, traffic is back on stable before the canary is scaled down.
     const aborted = status?.abortedAt !== undefined;
     const canaryRs = world.observeReplicaSets().find((r) => r.hash === status?.canaryHash);
-    if (aborted && canaryRs?.replicas === 0 && (world.canaryWeight > 0 || world.headerRoutes.length > 0)) {
+    if (
+      aborted &&
+      canaryRs?.replicas === 0 &&
+      (world.canaryWeight > 0 || world.headerRoutes.length > 0)
+    ) {
       violations.push(`#${t}: canary scaled down while the router still sends it traffic`);
     }
   };
   return { violations, check };
 }
 
-const run = (file: string, scenario: SimulationOptions["scenario"], extra: Partial<SimulationOptions> = {}) =>
-  simulate(example(file), [], { ...DEFAULT_SIMULATION, scenario, ...extra });
+const run = (
+  file: string,
+  scenario: SimulationOptions["scenario"],
+  extra: Partial<SimulationOptions> = {},
+) => simulate(example(file), [], { ...DEFAULT_SIMULATION, scenario, ...extra });
 
 describe("aviary simulate on the examples", () => {
   test("a healthy Istio canary is promoted through every step, with the invariants held throughout", async () => {
@@ -43,8 +58,12 @@ describe("aviary simulate on the examples", () => {
     assert.equal(result.outcome, "promoted");
     assert.deepEqual(invariants.violations, []);
     const steps = new Set(result.timeline.map((row) => row.step));
-    for (const step of ["1/8 setHeaderRoute beta", "3/8 setWeight 10", "7/8 setWeight 50"]) assert.ok(steps.has(step), step);
-    assert.deepEqual(result.notifications.map((n) => n.kind), ["started", "promoted"]);
+    for (const step of ["1/8 setHeaderRoute beta", "3/8 setWeight 10", "7/8 setWeight 50"])
+      assert.ok(steps.has(step), step);
+    assert.deepEqual(
+      result.notifications.map((n) => n.kind),
+      ["started", "promoted"],
+    );
   });
 
   test("5% canary errors (stable 0.5%) roll back, naming the success-rate evidence", async () => {
@@ -53,7 +72,10 @@ describe("aviary simulate on the examples", () => {
     assert.equal(result.outcome, "rolledBack");
     assert.match(result.reason, /success-rate/);
     assert.deepEqual(invariants.violations, []);
-    assert.deepEqual(result.notifications.map((n) => n.kind), ["started", "rolledBack"]);
+    assert.deepEqual(
+      result.notifications.map((n) => n.kind),
+      ["started", "rolledBack"],
+    );
   });
 
   test("a P99 regression rolls back on the latency metric", async () => {

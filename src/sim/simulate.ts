@@ -73,7 +73,11 @@ export interface SimulationResult {
  * Releases the Rollout's template over a running previous version in a simulated
  * cluster and mesh, driving the release engine exactly as the controller does.
  */
-export async function simulate(input: Rollout, problems: readonly Problem[], options: SimulationOptions): Promise<SimulationResult> {
+export async function simulate(
+  input: Rollout,
+  problems: readonly Problem[],
+  options: SimulationOptions,
+): Promise<SimulationResult> {
   const base = scenario(options.scenario);
   const behaviours = {
     stable: withErrorRate(base.stable, options.stableErrorRate),
@@ -83,7 +87,8 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
   const previousTemplate = { ...newTemplate, simulatedPrevious: true };
   const canaryHash = templateHash(newTemplate);
   const stableHash = templateHash(previousTemplate);
-  const routed = (input.spec.strategy.canary ?? input.spec.strategy.blueGreen)?.trafficRouting !== undefined;
+  const routed =
+    (input.spec.strategy.canary ?? input.spec.strategy.blueGreen)?.trafficRouting !== undefined;
   const world = new SimWorld(
     {
       seed: options.seed,
@@ -103,19 +108,28 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
         templateHash: currentHash,
         replicaSets: world.observeReplicaSets(),
         selectors: { ...world.selectors },
-        routes: routed ? { canaryWeight: world.canaryWeight, headerRoutes: [...world.headerRoutes] } : undefined,
+        routes: routed
+          ? { canaryWeight: world.canaryWeight, headerRoutes: [...world.headerRoutes] }
+          : undefined,
       }),
     sampleMetrics: (_r: Rollout, _a: AnalysisSpec, seen): Promise<MetricsSample> =>
       Promise.resolve({
         at: new Date(world.now).toISOString(),
-        canary: world.counterFor(seen.selectors?.canary === seen.selectors?.stable ? undefined : seen.selectors?.canary),
+        canary: world.counterFor(
+          seen.selectors?.canary === seen.selectors?.stable ? undefined : seen.selectors?.canary,
+        ),
         stable: world.counterFor(seen.selectors?.stable),
       }),
     execute: (_r, action) => Promise.resolve(world.execute(action)),
     // Stored through the same merge patch the controller sends, so every reconcile starts
     // from exactly what a restarted controller would read back.
     writeStatus: (r, status) =>
-      Promise.resolve(void (r.status = applyMergePatch(r.status, statusMergePatch(r.status, status)) as Rollout["status"])),
+      Promise.resolve(
+        void (r.status = applyMergePatch(
+          r.status,
+          statusMergePatch(r.status, status),
+        ) as Rollout["status"]),
+      ),
     notify: (_r, n) => Promise.resolve(void notifications.push(n)),
     emit: () => Promise.resolve(),
   };
@@ -154,12 +168,17 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
       reason = `${canaryHash} promoted to stable`;
       break;
     }
-    if (status.abortedAt !== undefined && world.canaryWeight === 0 && world.headerRoutes.length === 0) {
+    if (
+      status.abortedAt !== undefined &&
+      world.canaryWeight === 0 &&
+      world.headerRoutes.length === 0
+    ) {
       outcome = "rolledBack";
       reason = status.abortReason ?? "rolled back";
       break;
     }
-    const waitingForPerson = status.phase === "Paused" && (status.message ?? "").includes("aviary promote");
+    const waitingForPerson =
+      status.phase === "Paused" && (status.message ?? "").includes("aviary promote");
     pausedSince = waitingForPerson ? (pausedSince ?? world.now) : undefined;
     if (pausedSince !== undefined) {
       if (options.promoteAfterSeconds === undefined) {
@@ -168,11 +187,17 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
         break;
       }
       if (world.now - pausedSince >= options.promoteAfterSeconds * 1000) {
-        rollout.status = { ...status, command: { name: "promote", id: `sim-${++commandCount}`, requestedBy: "simulated user" } };
+        rollout.status = {
+          ...status,
+          command: { name: "promote", id: `sim-${++commandCount}`, requestedBy: "simulated user" },
+        };
         pausedSince = undefined;
       }
     }
-    heldSince = status.phase === "Paused" && (status.message ?? "").includes("inconclusive") ? (heldSince ?? world.now) : undefined;
+    heldSince =
+      status.phase === "Paused" && (status.message ?? "").includes("inconclusive")
+        ? (heldSince ?? world.now)
+        : undefined;
     if (heldSince !== undefined && world.now - heldSince > HELD_GIVE_UP_MS) {
       outcome = "paused";
       reason = status.message ?? "analysis inconclusive";
@@ -193,7 +218,10 @@ export async function simulate(input: Rollout, problems: readonly Problem[], opt
   };
 }
 
-function withErrorRate(behaviour: VersionBehaviour, errorRate: number | undefined): VersionBehaviour {
+function withErrorRate(
+  behaviour: VersionBehaviour,
+  errorRate: number | undefined,
+): VersionBehaviour {
   return errorRate === undefined ? behaviour : { ...behaviour, errorRate };
 }
 
@@ -203,13 +231,18 @@ function record(timeline: TimelineRow[], rollout: Rollout, t: number): void {
   const steps = rollout.spec.strategy.canary?.steps ?? [];
   const index = st.currentStepIndex ?? 0;
   const metric = (name: "successRate" | "latencyP99") =>
-    st.analysis?.metrics.find((m) => (name === "successRate" ? /success/i.test(m.name) : /p99|latency/i.test(m.name)));
+    st.analysis?.metrics.find((m) =>
+      name === "successRate" ? /success/i.test(m.name) : /p99|latency/i.test(m.name),
+    );
   const success = metric("successRate");
   const latency = metric("latencyP99");
   const row: TimelineRow = {
     t: Math.round(t),
     phase: st.phase ?? "",
-    step: steps.length === 0 ? "-" : `${Math.min(index + 1, steps.length)}/${steps.length} ${describeStep(steps[index])}`,
+    step:
+      steps.length === 0
+        ? "-"
+        : `${Math.min(index + 1, steps.length)}/${steps.length} ${describeStep(steps[index])}`,
     canaryWeight: st.canaryWeight ?? 0,
     canary: { successRate: success?.canary, p99Ms: latency?.canary },
     stable: { successRate: success?.stable, p99Ms: latency?.stable },

@@ -16,7 +16,8 @@ export interface VersionBehaviour {
 
 /** Histogram bucket bounds in ms, as Istio's default istio_request_duration_milliseconds buckets. */
 export const LATENCY_BUCKETS_MS = [
-  1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+  1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
+  3600000,
 ] as const;
 
 const Z99 = 2.3263478740408408;
@@ -50,7 +51,11 @@ function normalCdf(x: number): number {
 }
 
 export function emptyCounters(): VersionCounters {
-  return { requests: 0, errors: 0, latencyBuckets: LATENCY_BUCKETS_MS.map((le) => ({ le, count: 0 })) };
+  return {
+    requests: 0,
+    errors: 0,
+    latencyBuckets: LATENCY_BUCKETS_MS.map((le) => ({ le, count: 0 })),
+  };
 }
 
 /**
@@ -71,7 +76,8 @@ export function addRequests(
   const added: number[] = [];
   for (const le of LATENCY_BUCKETS_MS) {
     const cdf = latencyCdf(behaviour, le);
-    const conditional = previousCdf >= 1 ? 1 : Math.min(1, Math.max(0, (cdf - previousCdf) / (1 - previousCdf)));
+    const conditional =
+      previousCdf >= 1 ? 1 : Math.min(1, Math.max(0, (cdf - previousCdf) / (1 - previousCdf)));
     const inBucket = binomial(random, remaining, conditional);
     remaining -= inBucket;
     below += inBucket;
@@ -81,12 +87,19 @@ export function addRequests(
   return {
     requests: counters.requests + requests,
     errors: counters.errors + errors,
-    latencyBuckets: counters.latencyBuckets.map((b, i) => ({ le: b.le, count: b.count + (added[i] ?? below) })),
+    latencyBuckets: counters.latencyBuckets.map((b, i) => ({
+      le: b.le,
+      count: b.count + (added[i] ?? below),
+    })),
   };
 }
 
 /** Splits `total` requests between canary and stable by the canary weight (percent). */
-export function splitByWeight(random: Random, total: number, canaryWeight: number): { canary: number; stable: number } {
+export function splitByWeight(
+  random: Random,
+  total: number,
+  canaryWeight: number,
+): { canary: number; stable: number } {
   const canary = binomial(random, total, canaryWeight / 100);
   return { canary, stable: total - canary };
 }

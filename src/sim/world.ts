@@ -1,7 +1,13 @@
 import type { VersionCounters } from "../analysis/judge.ts";
 import type { Action, ObservedReplicaSet, Role } from "../core/plan.ts";
 import { seededRandom, type Random } from "./random.ts";
-import { addRequests, arrivals, emptyCounters, splitByWeight, type VersionBehaviour } from "./traffic-model.ts";
+import {
+  addRequests,
+  arrivals,
+  emptyCounters,
+  splitByWeight,
+  type VersionBehaviour,
+} from "./traffic-model.ts";
 
 export interface WorldOptions {
   seed: number;
@@ -73,7 +79,8 @@ export class SimWorld {
         this.canaryWeight = action.canaryWeight;
         return;
       case "setHeaderRoute":
-        if (!this.headerRoutes.includes(action.name)) this.headerRoutes = [action.name, ...this.headerRoutes];
+        if (!this.headerRoutes.includes(action.name))
+          this.headerRoutes = [action.name, ...this.headerRoutes];
         return;
       case "removeHeaderRoute":
         this.headerRoutes = this.headerRoutes.filter((name) => name !== action.name);
@@ -85,7 +92,12 @@ export class SimWorld {
   }
 
   private scale(hash: string, replicas: number): void {
-    const rs = this.replicaSets.get(hash) ?? { hash, replicas: 0, readyAt: [], createdAt: this.now };
+    const rs = this.replicaSets.get(hash) ?? {
+      hash,
+      replicas: 0,
+      readyAt: [],
+      createdAt: this.now,
+    };
     const readyAt = rs.readyAt.slice(0, replicas);
     while (readyAt.length < replicas) readyAt.push(this.now + this.options.podReadySeconds * 1000);
     this.replicaSets.set(hash, { ...rs, replicas, readyAt });
@@ -105,14 +117,16 @@ export class SimWorld {
     const canary = this.selectors.canary;
     let toCanary: number;
     if (this.options.routed) {
-      const headered = this.headerRoutes.length > 0 ? Math.round(total * this.options.headerShare) : 0;
+      const headered =
+        this.headerRoutes.length > 0 ? Math.round(total * this.options.headerShare) : 0;
       toCanary = headered + splitByWeight(this.random, total - headered, this.canaryWeight).canary;
     } else {
       // Without a router, a Service spreads requests over all ready pods of both versions.
       const stablePods = this.available(stable);
       const canaryPods = canary === stable ? 0 : this.available(canary);
       const pods = stablePods + canaryPods;
-      toCanary = pods === 0 ? 0 : splitByWeight(this.random, total, (100 * canaryPods) / pods).canary;
+      toCanary =
+        pods === 0 ? 0 : splitByWeight(this.random, total, (100 * canaryPods) / pods).canary;
     }
     this.serve(canary, toCanary);
     this.serve(stable, total - toCanary);
@@ -121,6 +135,9 @@ export class SimWorld {
   private serve(hash: string | undefined, requests: number): void {
     if (hash === undefined || requests <= 0 || this.available(hash) === 0) return;
     const counters = this.counters.get(hash) ?? emptyCounters();
-    this.counters.set(hash, addRequests(this.random, counters, this.options.behaviour(hash), requests));
+    this.counters.set(
+      hash,
+      addRequests(this.random, counters, this.options.behaviour(hash), requests),
+    );
   }
 }

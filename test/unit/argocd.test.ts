@@ -46,7 +46,11 @@ describe("Argo CD health.lua", () => {
     ["Healthy", { phase: "Healthy", message: "stable aaa serves all traffic" }, "Healthy"],
     ["Progressing", { ...RELEASING, phase: "Progressing", message: "step 2/2" }, "Progressing"],
     ["Paused", { ...RELEASING, phase: "Paused", message: "waiting for promote" }, "Suspended"],
-    ["Degraded", { ...RELEASING, phase: "Degraded", message: "invalid spec: spec.x: bad" }, "Degraded"],
+    [
+      "Degraded",
+      { ...RELEASING, phase: "Degraded", message: "invalid spec: spec.x: bad" },
+      "Degraded",
+    ],
     ["Aborted", { ...RELEASING, phase: "Aborted", message: "aborted by alice" }, "Degraded"],
   ];
   for (const [phase, status, expected] of cases) {
@@ -66,13 +70,17 @@ describe("Argo CD health.lua", () => {
   });
 
   test("a spec the controller has not observed yet is Progressing, whatever the old phase says", () => {
-    const stale = rollout({ phase: "Healthy", message: "ok" }, 3) as { status: Record<string, Json> };
+    const stale = rollout({ phase: "Healthy", message: "ok" }, 3) as {
+      status: Record<string, Json>;
+    };
     stale.status.observedGeneration = 2;
     assert.deepEqual(health(stale), {
       status: "Progressing",
       message: "Waiting for the Aviary controller to observe generation 3",
     });
-    const missing = rollout({ phase: "Degraded", message: "x" }) as { status: Record<string, Json> };
+    const missing = rollout({ phase: "Degraded", message: "x" }) as {
+      status: Record<string, Json>;
+    };
     delete missing.status.observedGeneration;
     assert.equal(health(missing).status, "Progressing");
   });
@@ -106,12 +114,10 @@ describe("Argo CD actions discovery.lua", () => {
   });
 
   test("resume is offered only when a person paused, and then pause is not", () => {
-    assert.deepEqual(enabledActions(rollout({ ...RELEASING, phase: "Paused", manualPause: true })), [
-      "abort",
-      "promote",
-      "promote-full",
-      "resume",
-    ]);
+    assert.deepEqual(
+      enabledActions(rollout({ ...RELEASING, phase: "Paused", manualPause: true })),
+      ["abort", "promote", "promote-full", "resume"],
+    );
     // Paused at a pause step (waiting for promote) is not a person's pause.
     assert.ok(!enabledActions(rollout({ ...RELEASING, phase: "Paused" })).includes("resume"));
   });
@@ -136,19 +142,25 @@ describe("Argo CD action.lua per command", () => {
       const { status: _newStatus, ...rest } = after;
       const { status: oldStatus, ...restBefore } = before as Record<string, Json>;
       assert.deepEqual(rest, restBefore, "spec and metadata are untouched");
-      assert.deepEqual({ ...status, command: undefined }, { ...RolloutStatus.parse(oldStatus), command: undefined });
+      assert.deepEqual(
+        { ...status, command: undefined },
+        { ...RolloutStatus.parse(oldStatus), command: undefined },
+      );
     });
   }
 
   test("a Rollout without status gets a status holding only the command", () => {
-    const after = runArgoLua(actionLua("pause"), rollout(), fixed) as { status: Record<string, Json> };
+    const after = runArgoLua(actionLua("pause"), rollout(), fixed) as {
+      status: Record<string, Json>;
+    };
     assert.deepEqual(Object.keys(after.status), ["command"]);
   });
 
   test("two requests get different ids: a later second, or a newer version of the object", () => {
     const object = rollout({ ...RELEASING, phase: "Paused" });
     const idOf = (resource: Json, clock: Clock): string =>
-      ((runArgoLua(actionLua("promote"), resource, clock) as { status: { command: { id: string } } }).status.command.id);
+      (runArgoLua(actionLua("promote"), resource, clock) as { status: { command: { id: string } } })
+        .status.command.id;
     const first = idOf(object, fixed);
     const nextSecond = idOf(object, () => new Date("2026-03-04T05:06:08Z"));
     // The first request's write bumped the resourceVersion, so a second click sees a new one.
@@ -161,7 +173,10 @@ describe("Argo CD action.lua per command", () => {
 
 describe("deploy/argocd/argocd-cm.yaml", () => {
   test("the committed snippet is what the Lua files generate", () => {
-    assert.ok(readFileSync(ARGOCD_CM_FILE, "utf8") === renderArgocdCm(), "stale: run npm run gen:argocd");
+    assert.ok(
+      readFileSync(ARGOCD_CM_FILE, "utf8") === renderArgocdCm(),
+      "stale: run npm run gen:argocd",
+    );
   });
 
   test("it carries the health script and one action.lua per steering command under Argo CD's keys", () => {
@@ -181,7 +196,11 @@ describe("deploy/argocd/argocd-cm.yaml", () => {
 
 describe("the test VM is as strict as Argo CD's sandbox", () => {
   test("the string and math libraries and os.execute are absent, as in Argo CD", () => {
-    for (const script of ['return string.sub("abc", 1, 1)', "return math.floor(1.5)", 'return os.execute("true")'])
+    for (const script of [
+      'return string.sub("abc", 1, 1)',
+      "return math.floor(1.5)",
+      'return os.execute("true")',
+    ])
       assert.throws(() => runArgoLua(script, rollout()), /attempt to (index|call) a nil value/);
   });
 });

@@ -115,7 +115,8 @@ describe("generated CRDs", () => {
     assert.ok(rules("spec.strategy").some((r) => r.includes("has(self.canary)")));
     assert.ok(
       rules("spec.strategy.canary").some(
-        (r) => r.startsWith("self.stableService != self.canaryService") && r.includes("destinationRule"),
+        (r) =>
+          r.startsWith("self.stableService != self.canaryService") && r.includes("destinationRule"),
       ),
     );
     // CEL rules on list items are only affordable because the lists are bounded.
