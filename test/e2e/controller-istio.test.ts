@@ -69,6 +69,16 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
       (s) => [s.phase, s.message],
     );
 
+    // Every weight the VirtualService shows during the release, in order.
+    const seen: string[] = [];
+    let watching = true;
+    const poll = (async () => {
+      while (watching) {
+        const current = (await weights(ns)).join("/");
+        if (seen.at(-1) !== current) seen.push(current);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     await setImage(ns, "api:2");
     const paused = await eventually(
       "paused at 20%",
@@ -104,6 +114,16 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
       (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(ns), [100, 0]);
+    watching = false;
+    await poll;
+    // The plan's weights only (100/0 in the middle is the hand edit, put back at once).
+    assert.ok(
+      seen.every((w) => ["100/0", "80/20", "40/60"].includes(w)),
+      seen.join(" → "),
+    );
+    const firstOf = (w: string) => seen.indexOf(w);
+    assert.ok(firstOf("80/20") < firstOf("40/60"), seen.join(" → "));
+    assert.equal(seen.at(-1), "100/0");
     const after = (await custom.getNamespacedCustomObject({ ...VS, namespace: ns })) as {
       spec: unknown;
     };
