@@ -1,3 +1,4 @@
+import { readGuards, type GuardMemories } from "./absolute-guard.ts";
 import { readFailureCounts } from "./custom-metrics.ts";
 import { readStoredCounters, type StoredCounters } from "./interval.ts";
 import { noEvidence, readEvidence, type RatioEvidence } from "./mixture.ts";
@@ -28,6 +29,8 @@ export type SequentialMemory = {
   passed: string[];
   /** Failed checks of custom metrics, by metric name. */
   failures: Record<string, number>;
+  /** Absolute guards on the built-ins' min/max, by metric name (absent in older memories). */
+  guards: GuardMemories;
 };
 
 export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
@@ -41,6 +44,7 @@ export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
     pending: { canary: 0, stable: 0, errors: noEvidence(), latency: noEvidence() },
     passed: [],
     failures: {},
+    guards: {},
   };
 }
 
@@ -94,6 +98,7 @@ export function readSequentialMemory(
       ? memory.passed.filter((x): x is string => typeof x === "string")
       : [],
     failures: readFailureCounts(memory.failures),
+    guards: readGuards(memory.guards),
   };
 }
 

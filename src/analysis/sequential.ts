@@ -1,4 +1,5 @@
 import type { AnalysisSpec, MetricSpec, MetricStatus, Verdict } from "../api/rollout.ts";
+import { foldGuards, guardOutcome, withGuard } from "./absolute-guard.ts";
 import { judgeCustomMetric } from "./custom-metrics.ts";
 import { addBuckets, boundaryWithFractionAbove, countAbove } from "./histogram.ts";
 import {
@@ -30,6 +31,7 @@ import { freshMemory, readSequentialMemory, type SequentialMemory } from "./sequ
  * stable reaches 1/α (false rollbacks ≤ α however often it looks), and reports Passed
  * when a mirror test shows the canary is no worse, which only permits early promotion.
  * Latency is tested the same way on requests slower than a bucket near stable's P99.
+ * The min/max written on built-ins are held by anytime-valid absolute guards (absolute-guard.ts).
  */
 
 /** "Slow" means slower than the smallest bucket bound that at most 1% of stable's requests exceed. */
@@ -64,6 +66,7 @@ export function judgeSequential(
   const stable = intervalCounts(last.stable, previous.last.stable);
   const next = foldInterval(spec, previous, canary, stable);
   next.last = last;
+  next.guards = foldGuards(spec.metrics, previous.guards, canary, stable);
   const conclusive =
     next.pending.canary === 0 && next.pending.stable === 0 && canary.requests + stable.requests > 0;
 
@@ -71,12 +74,16 @@ export function judgeSequential(
   const metrics: MetricStatus[] = [];
   const failures: Record<string, number> = { ...next.failures };
   for (const metric of spec.metrics) {
+    const guard = guardOutcome(metric, next.guards[metric.name], spec.alpha, spec.minRequests);
     if (metric.builtin === "successRate") {
+      const figures = errorFigures(canary, stable);
       metrics.push(
-        ratioStatus(metric, next, next.errors, bound, conclusive, errorFigures(canary, stable)),
+        withGuard(ratioStatus(metric, next, next.errors, bound, conclusive, figures), guard),
       );
     } else if (metric.builtin === "latencyP99") {
-      metrics.push(latencyStatus(metric, next, bound, conclusive, canary, stable));
+      metrics.push(
+        withGuard(latencyStatus(metric, next, bound, conclusive, canary, stable), guard),
+      );
     } else {
       const judged = judgeCustomMetric(
         metric,
