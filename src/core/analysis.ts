@@ -38,6 +38,8 @@ export function foldSample(
   sample: MetricsSample,
 ): AnalysisStatus {
   if (status.verdict === "Failed") return status;
+  // A reading taken before this analysis began belongs to another test.
+  if ((ms(sample.at) ?? 0) < (ms(status.startedAt) ?? 0)) return status;
   const judgement = judgeFor(spec.judge).judge(spec, status.judge, sample);
   const last = ms(status.lastSampleAt);
   const at = ms(sample.at);

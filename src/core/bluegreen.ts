@@ -106,6 +106,15 @@ function release(d: Decision, s: BlueGreenStrategy, services: ServiceNames, hash
     st.lastProgressAt = d.nowIso;
     st.analysis = freshAnalysis(d.nowIso);
     d.event("Normal", "Switched", `traffic switched to ${hash}`);
+    if (s.postPromotionAnalysis !== undefined && st.promoteFull !== true) {
+      // This reconcile's reading was taken for the pre-promotion test; the next one starts the post-promotion test.
+      d.wakeAtMs(d.now + 1_000);
+      return {
+        message: "switched; post-promotion analysis starts",
+        paused: false,
+        deadline: false,
+      };
+    }
   }
 
   const post = analyse(d, s.postPromotionAnalysis, "post-promotion");
@@ -179,7 +188,7 @@ function promotionGate(d: Decision, s: BlueGreenStrategy): Wait {
     if (d.now < at) {
       d.wakeAtMs(at);
       return {
-        message: `preview ready: promoting on its own in ${Math.ceil((at - d.now) / 1000)}s`,
+        message: `preview ready: promoting on its own at ${new Date(at).toISOString()}`,
         paused: true,
         deadline: false,
       };
@@ -207,10 +216,12 @@ function report(d: Decision, wait: NonNullable<Wait>): void {
     wait.paused ? "Paused" : "Running",
     wait.message,
   );
+  // As for canaries: only waits that should end on their own count toward the deadline.
   if (!wait.deadline) {
-    st.lastProgressAt = d.nowIso;
+    delete st.lastProgressAt;
     return;
   }
+  st.lastProgressAt ??= d.nowIso;
   const since = ms(st.lastProgressAt) ?? d.now;
   if (d.now - since <= d.spec.progressDeadlineSeconds * 1000) {
     d.wakeAtMs(since + d.spec.progressDeadlineSeconds * 1000 + 1000);

@@ -23,24 +23,26 @@ const weights = (actions: readonly Action[]) =>
 const kinds = (actions: readonly Action[]) => actions.map((a) => a.kind);
 
 describe("canary: first deploy and steady state", () => {
-  test("a new Rollout makes its template stable at full size, with both Services on it", () => {
-    const plan = decide(
-      rollout(),
-      {
-        templateHash: "s1",
-        replicaSets: [],
-        selectors: {},
-        routes: { canaryWeight: 0, headerRoutes: [] },
-      },
-      T0,
-    );
+  test("a new Rollout makes its template stable at full size; Services move to it once its pods serve", () => {
+    const empty: Observed = {
+      templateHash: "s1",
+      replicaSets: [],
+      selectors: {},
+      routes: { canaryWeight: 0, headerRoutes: [] },
+    };
+    const plan = decide(rollout(), empty, T0);
     assert.equal(plan.status.stableHash, "s1");
-    assert.deepEqual(plan.actions.slice(0, 3), [
+    assert.deepEqual(plan.actions, [
       { kind: "scaleReplicaSet", hash: "s1", replicas: 4, role: "stable" },
+    ]);
+    assert.equal(plan.status.phase, "Progressing");
+    const r = rollout();
+    r.status = plan.status;
+    const ready = decide(r, { ...empty, replicaSets: [rs("s1", 4)] }, T0 + 10_000);
+    assert.deepEqual(ready.actions, [
       { kind: "setServiceSelector", service: "api-stable", role: "stable", hash: "s1" },
       { kind: "setServiceSelector", service: "api-canary", role: "canary", hash: "s1" },
     ]);
-    assert.equal(plan.status.phase, "Progressing");
   });
 
   test("it is Healthy once every stable replica is available", () => {

@@ -82,9 +82,14 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
   let index = Math.min(st.currentStepIndex ?? 0, steps.length);
   const promoting = st.promoteFull === true || index >= steps.length;
 
-  // Size both versions for the weight we are heading to.
+  // Size both versions for the weight we are heading to, never below what the weight the
+  // router sends the canary right now needs (a lower weight is confirmed first).
   const heading = promoting ? 100 : targetWeight(steps, index);
-  const canaryWanted = promoting ? replicas : canaryReplicasFor(replicas, heading, st.canaryScale);
+  const routedNeeds = routedCanaryReplicas(d, hash);
+  const canaryWanted = Math.max(
+    promoting ? replicas : canaryReplicasFor(replicas, heading, st.canaryScale),
+    routedNeeds,
+  );
   d.scale(hash, canaryWanted, "canary");
   const canaryAvailable = d.available(hash);
   const stableWanted = routing
@@ -92,20 +97,27 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
     : Math.max(0, replicas - Math.min(canaryAvailable, canaryWanted));
   if (st.stableHash !== undefined && !promoting) d.scale(st.stableHash, stableWanted, "stable");
 
-  // The canary Service moves to the new pods before any weight does; until then no canary weight.
-  const canarySelected = canaryAvailable > 0 && select(d, services, "canary", hash);
+  // The canary Service moves to the new pods before any weight does, and only once no
+  // traffic goes through it (it may still point at a replaced canary); until then no canary weight.
+  const canarySelected = canaryAvailable > 0 && selectCanary(d, services, hash);
   if (!canarySelected) d.weight(0);
-  else if (!promoting) reassertCompletedSteps(d, steps, index);
 
   if (runAnalysis(d, s)) return;
 
   const hold = holdReason(d, s);
+  if (canarySelected && !promoting) reassertCompletedSteps(d, steps, index, canaryAvailable);
   let result: StepResult = DONE;
   if (promoting) {
     result = promote(d, s, services, hash, hold);
   } else {
     while (index < steps.length) {
-      result = runStep(d, s, steps[index], { canarySelected, canaryAvailable, canaryWanted });
+      const capacity = {
+        canarySelected,
+        canaryAvailable,
+        canaryWanted,
+        hold: actionHold(d, s, hold),
+      };
+      result = runStep(d, s, steps[index], capacity);
       if (!result.done) break;
       if (hold !== undefined) {
         result = {
@@ -131,7 +143,10 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
     else if (st.canaryScale !== undefined)
       d.scale(
         hash,
-        canaryReplicasFor(replicas, targetWeight(steps, index), st.canaryScale),
+        Math.max(
+          canaryReplicasFor(replicas, targetWeight(steps, index), st.canaryScale),
+          routedNeeds,
+        ),
         "canary",
       );
   }
@@ -153,10 +168,17 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
  * Level-based: what completed steps set must still be in place. A weight or header route
  * changed by hand (or by Argo CD self-heal) is put back on the next reconcile.
  */
-function reassertCompletedSteps(d: Decision, steps: readonly Step[], index: number): void {
+function reassertCompletedSteps(
+  d: Decision,
+  steps: readonly Step[],
+  index: number,
+  canaryAvailable: number,
+): void {
   const done = steps.slice(0, index);
   const weight = targetWeight(done, done.length - 1);
-  if (done.some((step) => step.setWeight !== undefined)) d.weight(weight);
+  // Never more than the available canary pods can serve (a skipped step, or pods lost since).
+  if (done.some((step) => step.setWeight !== undefined))
+    d.weight(Math.min(weight, servableWeight(d, canaryAvailable, weight)));
   const routed = d.observed.routes?.headerRoutes ?? [];
   for (const step of done) {
     const route = step.setHeaderRoute;
@@ -169,6 +191,61 @@ interface Capacity {
   canarySelected: boolean;
   canaryAvailable: number;
   canaryWanted: number;
+  /** A hold that forbids sending the canary more traffic than it has now. */
+  hold: string | undefined;
+}
+
+/** The highest weight `available` canary pods can serve, up to `weight`. */
+function servableWeight(d: Decision, available: number, weight: number): number {
+  const replicas = d.spec.replicas;
+  if (available >= canaryReplicasFor(replicas, weight, d.status.canaryScale)) return weight;
+  return Math.floor((100 * available) / Math.max(1, replicas));
+}
+
+/** Pods the canary needs for the weight the router sends it now. */
+function routedCanaryReplicas(d: Decision, hash: string): number {
+  const routes = d.observed.routes;
+  if (routes === undefined || d.observed.selectors?.canary !== hash) return 0;
+  const routed =
+    routes.headerRoutes.length > 0 ? Math.max(routes.canaryWeight, 1) : routes.canaryWeight;
+  return routed === 0 ? 0 : canaryReplicasFor(d.spec.replicas, routed, d.status.canaryScale);
+}
+
+/**
+ * Points the canary Service at `hash`. While it points at another version that still gets
+ * traffic (a canary replaced mid-release), that traffic is withdrawn first.
+ */
+function selectCanary(d: Decision, services: ServiceNames, hash: string): boolean {
+  const current = d.observed.selectors?.canary;
+  const routes = d.observed.routes;
+  if (
+    current !== undefined &&
+    current !== hash &&
+    current !== d.status.stableHash &&
+    routes !== undefined
+  ) {
+    if (routes.canaryWeight > 0 || routes.headerRoutes.length > 0) {
+      d.weight(0);
+      for (const name of routes.headerRoutes) d.act({ kind: "removeHeaderRoute", name });
+      d.wakeAtMs(d.now + 1_000);
+      return false;
+    }
+  }
+  return select(d, services, "canary", hash);
+}
+
+/**
+ * Holds that stop a step from sending the canary more traffic. Inconclusive analysis does
+ * not block the first traffic: a canary that receives none can never produce data.
+ */
+function actionHold(d: Decision, s: CanaryStrategy, hold: string | undefined): string | undefined {
+  if (hold === undefined) return undefined;
+  const routes = d.observed.routes;
+  const hasTraffic =
+    routes !== undefined && (routes.canaryWeight > 0 || routes.headerRoutes.length > 0);
+  const byPersonOrClock =
+    d.status.manualPause === true || !checkPromotionWindows(s.promotionWindows, d.now).open;
+  return byPersonOrClock || hasTraffic ? hold : undefined;
 }
 
 function runStep(
@@ -192,6 +269,9 @@ function runStep(
         deadline: true,
       };
     }
+    const current = d.observed.routes?.canaryWeight ?? 0;
+    if (cap.hold !== undefined && step.setWeight > current)
+      return { done: false, message: `holding at ${current}%`, deadline: false, paused: true };
     d.weight(step.setWeight);
     const pending = d.observed.routes?.pending;
     if (pending !== undefined)
@@ -222,7 +302,7 @@ function runStep(
     d.wakeAtMs(end);
     return {
       done: false,
-      message: `paused for ${step.pause.duration} (${Math.ceil((end - d.now) / 1000)}s left)`,
+      message: `paused for ${step.pause.duration}, until ${new Date(end).toISOString()}`,
       deadline: false,
       paused: true,
     };
@@ -249,6 +329,13 @@ function runStep(
         done: false,
         message: "waiting for a canary pod before adding the header route",
         deadline: true,
+      };
+    if (cap.hold !== undefined && d.observed.routes?.headerRoutes.includes(name) !== true)
+      return {
+        done: false,
+        message: `header route ${name} not added yet`,
+        deadline: false,
+        paused: true,
       };
     st.headerRoutes = [...new Set([...(st.headerRoutes ?? []), name])];
     if (d.observed.routes?.headerRoutes.includes(name) === true) return DONE;
@@ -365,10 +452,13 @@ function report(d: Decision, s: CanaryStrategy, result: Exclude<StepResult, { do
     d.phase("Progressing", message);
     d.condition("Paused", "False", "Running", "not paused");
   }
+  // The deadline counts only waits that should end on their own (pods, routers). Other
+  // waits clear the clock rather than restamp it, so a held Rollout's status stays still.
   if (!result.deadline) {
-    st.lastProgressAt = d.nowIso;
+    delete st.lastProgressAt;
     return;
   }
+  st.lastProgressAt ??= d.nowIso;
   const since = ms(st.lastProgressAt) ?? d.now;
   const waited = secondsBetween(since, d.now);
   if (waited <= d.spec.progressDeadlineSeconds) {

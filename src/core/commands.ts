@@ -67,6 +67,11 @@ function promoteOneStep(d: Decision): void {
 
 function retry(d: Decision): void {
   const st = d.status;
+  // A retry starts the release afresh: no promotion requested before the abort carries over.
+  delete st.promoteFull;
+  delete st.promoteRequested;
+  delete st.canaryScale;
+  st.headerRoutes = [];
   delete st.abortedAt;
   delete st.abortReason;
   delete st.previewReadyAt;

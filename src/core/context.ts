@@ -48,6 +48,14 @@ export class Decision {
     this.actions.push(action);
   }
 
+  /** Withdraws queued actions, e.g. a step's traffic increase when the release is rolled back. */
+  dropActions(matches: (action: Action) => boolean): void {
+    for (let i = this.actions.length - 1; i >= 0; i--) {
+      const action = this.actions[i];
+      if (action !== undefined && matches(action)) this.actions.splice(i, 1);
+    }
+  }
+
   /** Scales a ReplicaSet unless it already has that size; a later call for the same hash wins. */
   scale(hash: string, replicas: number, role: Role): void {
     const earlier = this.actions.findIndex((a) => a.kind === "scaleReplicaSet" && a.hash === hash);

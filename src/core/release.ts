@@ -15,6 +15,10 @@ export function startRelease(d: Decision, hash: string, abortScaleDownDelaySecon
       { hash: previousCanary, at },
     ];
   }
+  // Routes of a replaced release must not carry over to the new one.
+  for (const name of d.observed.routes?.headerRoutes ?? [])
+    d.act({ kind: "removeHeaderRoute", name });
+  st.headerRoutes = [];
   st.canaryHash = hash;
   st.currentStepIndex = 0;
   st.stepStartedAt = d.nowIso;
@@ -73,6 +77,10 @@ export function returnTrafficToStable(
   const st = d.status;
   const stable = st.stableHash;
   if (stable === undefined) return true;
+  // Nothing queued earlier in this plan may send the canary traffic any more.
+  d.dropActions(
+    (a) => a.kind === "setHeaderRoute" || (a.kind === "setWeight" && a.canaryWeight > 0),
+  );
   d.scale(stable, d.spec.replicas, "stable");
   const stableSelected = select(d, services, "stable", stable);
   if (stableSelected) d.weight(0);

@@ -28,8 +28,11 @@ export function steady(d: Decision, services: ServiceNames): void {
   const stable = d.status.stableHash ?? d.observed.templateHash;
   const replicas = d.spec.replicas;
   d.scale(stable, replicas, "stable");
-  const stableSelected = select(d, services, "stable", stable);
-  const canarySelected = select(d, services, "canary", stable);
+  // Services narrow to these pods only once they all serve: a Service adopted from a
+  // Deployment keeps its old endpoints until then.
+  const ready = d.available(stable) >= replicas;
+  const stableSelected = ready && select(d, services, "stable", stable);
+  const canarySelected = ready && select(d, services, "canary", stable);
   const selected = stableSelected && canarySelected;
   if (selected) d.weight(0);
   for (const name of d.observed.routes?.headerRoutes ?? [])

@@ -3,10 +3,13 @@ import type { Logger } from "pino";
 import { isConflict, orNotFound } from "./api-errors.ts";
 
 /**
- * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: the holder
- * renews every `renewMs`; a candidate takes the Lease once it has not been renewed for
- * `leaseMs`. Writes use the resourceVersion read, so two candidates never both win.
- * A leader that cannot renew within `leaseMs` stops leading (before another may start).
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it:
+ * - everyone tries every `retryMs` (the leader renews, candidates check);
+ * - a leader that has not renewed for `renewMs` (the renew deadline, < `leaseMs`) stops
+ *   leading, checked by its own timer so a hung request cannot keep it leading;
+ * - a candidate takes the Lease once it has seen no change to it for `leaseMs` of its own
+ *   clock (never comparing another node's timestamps with ours, so skew cannot split the brain).
+ * Writes use the resourceVersion read, so two candidates never both win.
  * The Lease goes through the generic object API: client-node 2.0.1 writes MicroTime
  * fields with milliseconds, which the API server rejects (it wants microseconds).
  */
@@ -50,6 +53,9 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private stopped = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** The Lease as last seen, and when (our clock) it last changed. */
+  private observed: { record: string; at: number } | undefined;
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.api = options.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -63,13 +69,27 @@ export class LeaderElector {
   }
 
   start(): void {
+    this.watchdog = setInterval(() => this.checkDeadline(), Math.max(50, this.retryMs / 2));
+    this.watchdog.unref();
     void this.tick();
+  }
+
+  /** Steps down once the renew deadline passes, whatever the pending request is doing. */
+  private checkDeadline(): void {
+    if (this.leading && Date.now() - this.lastRenew >= this.renewMs) {
+      this.options.log.warn(
+        { identity: this.options.identity },
+        "leader election: renew deadline passed",
+      );
+      this.setLeading(false);
+    }
   }
 
   /** Stops campaigning; a leader releases the Lease so another can take over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -97,11 +117,10 @@ export class LeaderElector {
       if (!won && this.leading) this.setLeading(false);
     } catch (error) {
       this.options.log.warn({ err: String(error) }, "leader election: lease update failed");
-      if (this.leading && Date.now() - this.lastRenew >= this.leaseMs - this.retryMs)
-        this.setLeading(false);
+      this.checkDeadline();
     }
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.leading ? this.renewMs : this.retryMs);
+    this.timer = setTimeout(() => void this.tick(), this.retryMs);
     this.timer.unref();
   }
 
@@ -152,10 +171,12 @@ export class LeaderElector {
       }
     }
     const holder = lease.spec?.holderIdentity ?? "";
-    const renewed = Date.parse(lease.spec?.renewTime ?? "") || 0;
     const duration = (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     const ours = holder === identity;
-    if (!ours && holder !== "" && renewed + duration > now.getTime()) return false;
+    const record = `${holder}|${lease.spec?.renewTime ?? ""}|${lease.metadata?.resourceVersion ?? ""}`;
+    if (this.observed?.record !== record) this.observed = { record, at: now.getTime() };
+    const expired = now.getTime() - this.observed.at >= duration;
+    if (!ours && holder !== "" && !expired) return false;
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (ours ? 0 : 1);
     try {
       await this.replace({

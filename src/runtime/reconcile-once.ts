@@ -40,8 +40,17 @@ export async function reconcileOnce(
   let observed: Observed = seen;
   const analysis =
     problems.length === 0 ? analysisToSample(rollout, seen.templateHash, now) : undefined;
-  if (analysis !== undefined)
-    observed = { ...seen, metrics: await ports.sampleMetrics(rollout, analysis, seen, now) };
+  if (analysis !== undefined) {
+    // Whatever goes wrong while reading metrics is missing data, never a failed reconcile:
+    // the release holds and says why, and abort still works.
+    const metrics = await ports
+      .sampleMetrics(rollout, analysis, seen, now)
+      .catch((error: unknown): MetricsSample => ({
+        at: new Date(now).toISOString(),
+        error: `could not read metrics: ${error instanceof Error ? error.message : String(error)}`,
+      }));
+    observed = { ...seen, metrics };
+  }
   const plan = decide(rollout, observed, now, problems);
   const notifications: Notification[] = [];
   for (const action of plan.actions) {
@@ -49,7 +58,10 @@ export async function reconcileOnce(
     else await ports.execute(rollout, action);
   }
   await ports.writeStatus(rollout, plan.status);
-  for (const event of plan.events) await ports.emit(rollout, event);
+  // Status now records these notifications as sent: send them before anything else can fail.
   for (const notification of notifications) await ports.notify(rollout, notification);
+  // Events are for people reading `kubectl describe`; one that cannot be written must not
+  // fail a reconcile whose status is already stored.
+  for (const event of plan.events) await ports.emit(rollout, event).catch(() => undefined);
   return plan;
 }
