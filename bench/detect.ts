@@ -188,7 +188,7 @@ function parseArgs(argv: string[]): { json: boolean; runs: number } {
       runs = value;
     } else {
       console.error(
-        `unknown argument "${arg ?? ""}"; usage: npm run bench:detect [-- --json] [--runs N]`,
+        `unknown argument "${arg ?? ""}"; usage: npm run -s bench:detect -- [--json] [--runs N]`,
       );
       process.exit(2);
     }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { CommanderError, InvalidArgumentError, type Command } from "commander";
+import { CommanderError, InvalidArgumentError, Option, type Command } from "commander";
 import { durationMs } from "../api/duration.ts";
 import {
   addClusterOptions,
@@ -47,11 +47,10 @@ export function registerStatus(program: Command): void {
           "-w, --watch",
           "block until Healthy (exit 0), Degraded or Aborted (exit 1), or the timeout (exit 2)",
         )
-        .option(
-          "--timeout <duration>",
-          "how long --watch waits, e.g. 10m or 1h30m",
-          duration,
-          durationMs("10m"),
+        .addOption(
+          new Option("--timeout <duration>", "how long --watch waits, e.g. 10m or 1h30m")
+            .argParser(duration)
+            .default(durationMs("10m"), "10m"),
         ),
     ).action(async (rollout: string, flags: StatusFlags) => {
       const cluster = connect(flags);

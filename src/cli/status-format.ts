@@ -38,7 +38,8 @@ export function viewOf(object: unknown): RolloutView {
 export function stepText(view: RolloutView): string {
   const index = view.status.currentStepIndex;
   if (view.steps === undefined) return "-";
-  return `${index === undefined ? "-" : String(Math.min(index, view.steps))}/${view.steps}`;
+  // People count steps from 1, as the status message does ("step 2/5 (pause 2m)").
+  return `${index === undefined ? "-" : String(Math.min(index + 1, view.steps))}/${view.steps}`;
 }
 
 export function weightText(view: RolloutView): string {

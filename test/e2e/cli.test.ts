@@ -77,7 +77,7 @@ async function createRollout(namespace: string): Promise<void> {
   await patchStatus(namespace, {
     phase: "Paused",
     message: "waiting for promote at step 2",
-    currentStepIndex: 2,
+    currentStepIndex: 1,
     canaryWeight: 10,
     stableHash: "5d8f7c9b4",
     canaryHash: "6c7b9f8d5",

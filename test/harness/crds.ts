@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiextensionsV1Api,
+  CustomObjectsApi,
   loadAllYaml,
   type KubeConfig,
   type V1CustomResourceDefinition,
@@ -78,9 +79,34 @@ export async function installCrds(
     const pending = [...wanted].filter(
       (name) => !list.items.some((crd) => crd.metadata?.name === name && isEstablished(crd)),
     );
-    if (pending.length === 0) return;
+    if (pending.length === 0) break;
     if (Date.now() > deadline)
       throw new Error(`CRDs not Established after ${timeoutMs / 1000}s: ${pending.join(", ")}`);
     await sleep(100);
+  }
+  // Established is not yet served: the first requests can still get 429 "storage is
+  // (re)initializing". Wait until every resource lists, so the first test (or person) is not greeted by it.
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  for (const crd of crds) {
+    const version =
+      crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]?.name ?? "v1";
+    for (;;) {
+      try {
+        await custom.listClusterCustomObject({
+          group: crd.spec.group,
+          version,
+          plural: crd.spec.names.plural,
+          limit: 1,
+        });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `CRD ${crd.metadata?.name ?? ""} not served after ${timeoutMs / 1000}s: ${String(error)}`,
+            { cause: error },
+          );
+        await sleep(100);
+      }
+    }
   }
 }
