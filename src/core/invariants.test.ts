@@ -257,3 +257,24 @@ describe("commands", () => {
     assert.deepEqual(weights(plan.actions), [10]);
   });
 });
+
+describe("scheduled scale-downs wait for Services to let go", () => {
+  test("a replaced canary still selected by the canary Service keeps its pods and its schedule", () => {
+    const r = tenReplicas([{ setWeight: 10 }, { pause: {} }], {
+      currentStepIndex: 0,
+      canaryHash: "c3",
+      scaleDownAt: [{ hash: "b2", at: iso(-60_000) }],
+    });
+    const seen = observed({
+      templateHash: "c3",
+      replicaSets: [rs("s1", 10), rs("b2", 1), rs("c3", 1, 0)],
+      selectors: { stable: "s1", canary: "b2" },
+      routes: { canaryWeight: 0, headerRoutes: [] },
+    });
+    const held = decide(r, seen, T0);
+    assert.deepEqual(scaledTo(held.actions, "b2"), []);
+    assert.deepEqual(held.status.scaleDownAt, [{ hash: "b2", at: iso(-60_000) }]);
+    const freed = decide(r, { ...seen, selectors: { stable: "s1", canary: "c3" } }, T0);
+    assert.deepEqual(scaledTo(freed.actions, "b2"), [0]);
+  });
+});

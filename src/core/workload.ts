@@ -75,13 +75,10 @@ export function steady(d: Decision, services: ServiceNames): void {
  */
 export function retireOldReplicaSets(d: Decision): void {
   // Never scale down what a Service still sends traffic to, whatever the schedule says.
-  const keep = new Set([
-    d.status.stableHash,
-    d.status.canaryHash,
-    d.observed.selectors?.stable,
-    d.observed.selectors?.canary,
-  ]);
-  const schedule = (d.status.scaleDownAt ?? []).filter((entry) => !keep.has(entry.hash));
+  const current = new Set([d.status.stableHash, d.status.canaryHash]);
+  const selected = new Set([d.observed.selectors?.stable, d.observed.selectors?.canary]);
+  const keep = new Set([...current, ...selected]);
+  const schedule = (d.status.scaleDownAt ?? []).filter((entry) => !current.has(entry.hash));
   for (const rs of d.observed.replicaSets) {
     if (keep.has(rs.hash) || rs.replicas === 0) continue;
     const at = ms(schedule.find((entry) => entry.hash === rs.hash)?.at) ?? d.now;
@@ -89,8 +86,9 @@ export function retireOldReplicaSets(d: Decision): void {
     else d.wakeAtMs(at);
   }
   const live = new Set(d.observed.replicaSets.filter((rs) => rs.replicas > 0).map((rs) => rs.hash));
+  // A scheduled ReplicaSet that a Service still selects keeps its entry until it is free.
   d.status.scaleDownAt = schedule.filter(
-    (entry) => live.has(entry.hash) && (ms(entry.at) ?? 0) > d.now,
+    (entry) => live.has(entry.hash) && ((ms(entry.at) ?? 0) > d.now || selected.has(entry.hash)),
   );
   if (d.status.scaleDownAt.length === 0) delete d.status.scaleDownAt;
 

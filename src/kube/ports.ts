@@ -99,7 +99,9 @@ export class KubePorts implements ReconcilePorts {
         problems.push(error.problem);
       }
     }
-    problems.push(...(await this.analysisProblems(rollout)));
+    // Checking templates must never block a reconcile (abort must always work): if the
+    // check itself fails, the reading fails later and analysis holds with the reason.
+    problems.push(...(await this.analysisProblems(rollout).catch((): Problem[] => [])));
     return {
       templateHash: hash,
       workload: this.workloads.get(rollout),
