@@ -5,7 +5,13 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { startController } from "../../src/kube/controller.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
-import { createRollout, createServices, quietLog, status } from "./controller-fixtures.ts";
+import {
+  createRollout,
+  createServices,
+  quietLog,
+  setImage,
+  status,
+} from "./controller-fixtures.ts";
 
 type SecurityContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 
@@ -61,6 +67,50 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
     await sleep(3_000);
     const made = kc.requests.slice(before).filter((r) => !r.includes("watch=true"));
     assert.deepEqual(made, [], "no reads or writes while nothing changes");
+  });
+
+  test("a Rollout waiting for `aviary promote` is not rewritten while it waits", async (t) => {
+    const ns = await testNamespace(t, "still");
+    await createServices(ns, ["api-stable", "api-canary"]);
+    const paused = {
+      replicas: 2,
+      strategy: {
+        canary: {
+          stableService: "api-stable",
+          canaryService: "api-canary",
+          steps: [{ setWeight: 50 }, { pause: {} }],
+        },
+      },
+    };
+    await createRollout(ns, paused, "api:1");
+    const kc = new RecordingKubeConfig();
+    kc.loadFromString(kubeConfig().exportConfig());
+    const handle = await startController({
+      kubeConfig: kc,
+      namespace: ns,
+      log: quietLog,
+      leaderElection: false,
+    });
+    t.after(() => handle.stop());
+    await eventually(
+      "Healthy",
+      () => status(ns),
+      (s) => s.phase === "Healthy",
+      (s) => s.phase,
+    );
+    await setImage(ns, "api:2");
+    await eventually(
+      "waiting for promote",
+      () => status(ns),
+      (s) => s.phase === "Paused" && s.currentStepIndex === 1,
+      (s) => [s.phase, s.message],
+    );
+
+    await sleep(1_000);
+    const before = kc.requests.length;
+    await sleep(3_000);
+    const writes = kc.requests.slice(before).filter((r) => !r.startsWith("GET"));
+    assert.deepEqual(writes, [], "no status writes while nothing changes");
   });
 
   test("a standby waiting for the lease is ready too", async (t) => {
