@@ -11,7 +11,14 @@ import {
   startRelease,
 } from "./release.ts";
 import { canaryReplicasFor, describeStep, targetWeight } from "./steps.ts";
-import { checkPromotionWindows } from "./windows.ts";
+import {
+  actionHold,
+  holdReason,
+  reassertCompletedSteps,
+  routedCanaryReplicas,
+  selectCanary,
+  type Capacity,
+} from "./canary-traffic.ts";
 import {
   firstDeploy,
   retireOldReplicaSets,
@@ -162,90 +169,6 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       deadline: false,
     };
   report(d, s, result);
-}
-
-/**
- * Level-based: what completed steps set must still be in place. A weight or header route
- * changed by hand (or by Argo CD self-heal) is put back on the next reconcile.
- */
-function reassertCompletedSteps(
-  d: Decision,
-  steps: readonly Step[],
-  index: number,
-  canaryAvailable: number,
-): void {
-  const done = steps.slice(0, index);
-  const weight = targetWeight(done, done.length - 1);
-  // Never more than the available canary pods can serve (a skipped step, or pods lost since).
-  if (done.some((step) => step.setWeight !== undefined))
-    d.weight(Math.min(weight, servableWeight(d, canaryAvailable, weight)));
-  const routed = d.observed.routes?.headerRoutes ?? [];
-  for (const step of done) {
-    const route = step.setHeaderRoute;
-    if (route !== undefined && !routed.includes(route.name))
-      d.act({ kind: "setHeaderRoute", name: route.name, match: route.match });
-  }
-}
-
-interface Capacity {
-  canarySelected: boolean;
-  canaryAvailable: number;
-  canaryWanted: number;
-  /** A hold that forbids sending the canary more traffic than it has now. */
-  hold: string | undefined;
-}
-
-/** The highest weight `available` canary pods can serve, up to `weight`. */
-function servableWeight(d: Decision, available: number, weight: number): number {
-  const replicas = d.spec.replicas;
-  if (available >= canaryReplicasFor(replicas, weight, d.status.canaryScale)) return weight;
-  return Math.floor((100 * available) / Math.max(1, replicas));
-}
-
-/** Pods the canary needs for the weight the router sends it now. */
-function routedCanaryReplicas(d: Decision, hash: string): number {
-  const routes = d.observed.routes;
-  if (routes === undefined || d.observed.selectors?.canary !== hash) return 0;
-  const routed =
-    routes.headerRoutes.length > 0 ? Math.max(routes.canaryWeight, 1) : routes.canaryWeight;
-  return routed === 0 ? 0 : canaryReplicasFor(d.spec.replicas, routed, d.status.canaryScale);
-}
-
-/**
- * Points the canary Service at `hash`. While it points at another version that still gets
- * traffic (a canary replaced mid-release), that traffic is withdrawn first.
- */
-function selectCanary(d: Decision, services: ServiceNames, hash: string): boolean {
-  const current = d.observed.selectors?.canary;
-  const routes = d.observed.routes;
-  if (
-    current !== undefined &&
-    current !== hash &&
-    current !== d.status.stableHash &&
-    routes !== undefined
-  ) {
-    if (routes.canaryWeight > 0 || routes.headerRoutes.length > 0) {
-      d.weight(0);
-      for (const name of routes.headerRoutes) d.act({ kind: "removeHeaderRoute", name });
-      d.wakeAtMs(d.now + 1_000);
-      return false;
-    }
-  }
-  return select(d, services, "canary", hash);
-}
-
-/**
- * Holds that stop a step from sending the canary more traffic. Inconclusive analysis does
- * not block the first traffic: a canary that receives none can never produce data.
- */
-function actionHold(d: Decision, s: CanaryStrategy, hold: string | undefined): string | undefined {
-  if (hold === undefined) return undefined;
-  const routes = d.observed.routes;
-  const hasTraffic =
-    routes !== undefined && (routes.canaryWeight > 0 || routes.headerRoutes.length > 0);
-  const byPersonOrClock =
-    d.status.manualPause === true || !checkPromotionWindows(s.promotionWindows, d.now).open;
-  return byPersonOrClock || hasTraffic ? hold : undefined;
 }
 
 function runStep(
@@ -416,24 +339,6 @@ function runAnalysis(d: Decision, s: CanaryStrategy): boolean {
   }
   d.wakeAtMs(nextSampleAt(spec, st.analysis, d.now));
   return false;
-}
-
-/** Why steps may not advance right now, if anything holds them. */
-function holdReason(d: Decision, s: CanaryStrategy): string | undefined {
-  const st = d.status;
-  if (st.manualPause === true) return "paused by `aviary pause`; `aviary resume` continues";
-  if (st.analysis?.verdict === "Inconclusive")
-    return `analysis inconclusive: ${st.analysis.message ?? "no data"}`;
-  const window = checkPromotionWindows(s.promotionWindows, d.now);
-  if (!window.open) {
-    d.wakeAtMs(window.opensAt);
-    const opens =
-      window.opensAt === undefined
-        ? ""
-        : `; next window opens at ${new Date(window.opensAt).toISOString()}`;
-    return `outside the promotion windows${opens}`;
-  }
-  return undefined;
 }
 
 /** Writes phase, message and the progress deadline for a release that is waiting. */
