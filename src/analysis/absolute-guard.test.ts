@@ -3,14 +3,8 @@ import assert from "node:assert/strict";
 import { AnalysisSpec, type AnalysisSpec as Spec, type RolloutStatus } from "../api/rollout.ts";
 import { statusMergePatch } from "../kube/status-patch.ts";
 import { applyMergePatch } from "../runtime/merge-patch.ts";
-import { seededRandom } from "../sim/random.ts";
-import {
-  addRequests,
-  arrivals,
-  emptyCounters,
-  splitByWeight,
-  type VersionBehaviour,
-} from "../sim/traffic-model.ts";
+import type { VersionBehaviour } from "../sim/traffic-model.ts";
+import { simulateReadings } from "../../test/fixtures/readings.ts";
 import type { JudgeMemory, Judgement, MetricsSample } from "./judge.ts";
 import { judgeSequential } from "./sequential.ts";
 
@@ -18,31 +12,6 @@ const spec = (metrics: unknown[]): Spec => AnalysisSpec.parse({ metrics });
 const minSuccess99 = spec([{ name: "success-rate", builtin: "successRate", min: 99 }]);
 const noMin = spec([{ name: "success-rate", builtin: "successRate" }]);
 const latencyMax = (max: number) => spec([{ name: "p99-latency", builtin: "latencyP99", max }]);
-
-interface Release {
-  seed: number;
-  rps: number;
-  intervals: number;
-  weight: (interval: number) => number;
-  stable: VersionBehaviour;
-  canary: VersionBehaviour;
-}
-
-/** A simulated release: cumulative counters read every 15 s. */
-function simulate(release: Release): MetricsSample[] {
-  const random = seededRandom(release.seed);
-  let canary = emptyCounters();
-  let stable = emptyCounters();
-  const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 15_000).toISOString();
-  const samples: MetricsSample[] = [{ at: at(0), canary, stable }];
-  for (let i = 1; i <= release.intervals; i++) {
-    const split = splitByWeight(random, arrivals(random, release.rps, 15), release.weight(i));
-    canary = addRequests(random, canary, release.canary, split.canary);
-    stable = addRequests(random, stable, release.stable, split.stable);
-    samples.push({ at: at(i), canary, stable });
-  }
-  return samples;
-}
 
 type Store = "direct" | "json" | "merge-patch";
 
@@ -94,7 +63,7 @@ describe("absolute guard: a canary within the bound is rarely blamed", () => {
     test(`${c.name}, min 99, 200 seeds: at most 8 (α = 1% gives ~2)`, () => {
       let failures = 0;
       for (const seed of seeds(1, 200)) {
-        const samples = simulate({
+        const samples = simulateReadings({
           seed,
           rps: 100,
           intervals: 80,
@@ -117,7 +86,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
     for (const seed of seeds(1, 10)) {
       const judgements = run(
         minSuccess99,
-        simulate({
+        simulateReadings({
           seed,
           rps: 100,
           intervals: 40,
@@ -139,7 +108,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
     // Stable then serves little traffic, so the comparison with it is noisy; the bound is not.
     let sooner = 0;
     for (const seed of seeds(1, 10)) {
-      const samples = simulate({
+      const samples = simulateReadings({
         seed,
         rps: 400,
         intervals: 40,
@@ -163,7 +132,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
   test("with all traffic on the canary (nothing to compare), 3% errors still fails min 99", () => {
     const judgements = run(
       minSuccess99,
-      simulate({
+      simulateReadings({
         seed: 4,
         rps: 50,
         intervals: 20,
@@ -202,7 +171,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
       for (const seed of seeds(1, 5)) {
         const judgements = run(
           latencyMax(c.max),
-          simulate({
+          simulateReadings({
             seed,
             rps: 50,
             intervals: 40,
@@ -225,7 +194,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
 });
 
 describe("absolute guard: memory", () => {
-  const samples = simulate({
+  const samples = simulateReadings({
     seed: 11,
     rps: 100,
     intervals: 60,

@@ -1,14 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AnalysisSpec, type AnalysisSpec as Spec } from "../api/rollout.ts";
-import { seededRandom } from "../sim/random.ts";
-import {
-  addRequests,
-  arrivals,
-  emptyCounters,
-  splitByWeight,
-  type VersionBehaviour,
-} from "../sim/traffic-model.ts";
+import type { VersionBehaviour } from "../sim/traffic-model.ts";
+import { sampleAt, simulateReadings } from "../../test/fixtures/readings.ts";
 import type { JudgeMemory, Judgement, MetricsSample, VersionCounters } from "./judge.ts";
 import { judgeFor } from "./judges.ts";
 import { judgeSequential } from "./sequential.ts";
@@ -24,14 +18,6 @@ const counters = (requests: number, errors: number): VersionCounters => ({
   latencyBuckets: [],
 });
 
-function sampleAt(
-  i: number,
-  canary: VersionCounters | undefined,
-  stable: VersionCounters | undefined,
-): MetricsSample {
-  return { at: new Date(Date.UTC(2026, 0, 1) + i * 15_000).toISOString(), canary, stable };
-}
-
 /** Feeds readings one by one, as the engine does, and returns every judgement. */
 function run(spec: Spec, samples: MetricsSample[], viaJson = false): Judgement[] {
   let memory: JudgeMemory | undefined;
@@ -42,30 +28,6 @@ function run(spec: Spec, samples: MetricsSample[], viaJson = false): Judgement[]
       : judgement.memory;
     return judgement;
   });
-}
-
-interface Release {
-  seed: number;
-  rps: number;
-  intervals: number;
-  weight: (interval: number) => number;
-  stable: VersionBehaviour;
-  canary: VersionBehaviour;
-}
-
-/** A simulated release: cumulative counters read every 15 s. */
-function simulate(release: Release): MetricsSample[] {
-  const random = seededRandom(release.seed);
-  let canary = emptyCounters();
-  let stable = emptyCounters();
-  const samples = [sampleAt(0, canary, stable)];
-  for (let i = 1; i <= release.intervals; i++) {
-    const split = splitByWeight(random, arrivals(random, release.rps, 15), release.weight(i));
-    canary = addRequests(random, canary, release.canary, split.canary);
-    stable = addRequests(random, stable, release.stable, split.stable);
-    samples.push(sampleAt(i, canary, stable));
-  }
-  return samples;
 }
 
 const steps = (i: number) => [5, 10, 20, 50][Math.min(3, Math.floor((i - 1) / 20))] ?? 50;
@@ -81,7 +43,7 @@ describe("sequential judge: statistics", () => {
   test("A/A releases rarely roll back: at most a handful of 200 seeds at α = 1%", () => {
     let falseRollbacks = 0;
     for (let seed = 1; seed <= 200; seed++) {
-      const samples = simulate({
+      const samples = simulateReadings({
         seed,
         rps: 50,
         intervals: 80,
@@ -97,7 +59,7 @@ describe("sequential judge: statistics", () => {
 
   test("θ = 5 at p0 = 0.5%, 50 rps, 10% weight fails within 40 intervals (10 min) on every seed", () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const samples = simulate({
+      const samples = simulateReadings({
         seed,
         rps: 50,
         intervals: 40,
@@ -114,7 +76,7 @@ describe("sequential judge: statistics", () => {
 
   test("a latency regression (P99 180 → 900 ms) fails on p99-latency", () => {
     for (let seed = 1; seed <= 5; seed++) {
-      const samples = simulate({
+      const samples = simulateReadings({
         seed,
         rps: 50,
         intervals: 60,
@@ -137,7 +99,7 @@ describe("sequential judge: statistics", () => {
   });
 
   test("a clearly healthy canary passes the mirror test (early promotion allowed)", () => {
-    const samples = simulate({
+    const samples = simulateReadings({
       seed: 7,
       rps: 100,
       intervals: 80,
@@ -151,7 +113,7 @@ describe("sequential judge: statistics", () => {
   });
 
   test("memory round-trips through JSON with unchanged behaviour, and holds only finite numbers", () => {
-    const samples = simulate({
+    const samples = simulateReadings({
       seed: 3,
       rps: 50,
       intervals: 80,

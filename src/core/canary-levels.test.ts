@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { decide } from "./decide.ts";
 import type { Action, Observed } from "./plan.ts";
-import { observed, rollout, rs, T0 } from "../../test/fixtures/rollouts.ts";
+import { headerRouteRollout, observed, rollout, rs, T0 } from "../../test/fixtures/rollouts.ts";
 
 const weights = (actions: readonly Action[]) =>
   actions.flatMap((a) => (a.kind === "setWeight" ? [a.canaryWeight] : []));
@@ -22,22 +22,7 @@ describe("drift: what completed steps set is put back", () => {
   });
 
   test("a header route removed by hand is added again", () => {
-    const r = rollout({
-      canary: {
-        stableService: "api-stable",
-        canaryService: "api-canary",
-        trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
-        steps: [
-          {
-            setHeaderRoute: {
-              name: "beta",
-              match: [{ header: "x-user-group", exact: "beta-testers" }],
-            },
-          },
-          { pause: {} },
-        ],
-      },
-    });
+    const r = headerRouteRollout();
     r.status = { stableHash: "s1", canaryHash: "c2", currentStepIndex: 1, headerRoutes: ["beta"] };
     const plan = decide(r, observed(), T0);
     assert.ok(plan.actions.some((a) => a.kind === "setHeaderRoute" && a.name === "beta"));

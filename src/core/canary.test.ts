@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { decide } from "./decide.ts";
 import type { Action, Observed } from "./plan.ts";
 import type { Rollout, RolloutStatus } from "../api/rollout.ts";
-import { observed, rollout, rs, T0 } from "../../test/fixtures/rollouts.ts";
+import { headerRouteRollout, observed, rollout, rs, T0 } from "../../test/fixtures/rollouts.ts";
 
 const releasing = (status: Partial<RolloutStatus> = {}): Rollout => {
   const r = rollout();
@@ -206,22 +206,7 @@ describe("canary: steps", () => {
   });
 
   test("setHeaderRoute adds the route once a canary pod is selected, and completes when the router has it", () => {
-    const r = rollout({
-      canary: {
-        stableService: "api-stable",
-        canaryService: "api-canary",
-        trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
-        steps: [
-          {
-            setHeaderRoute: {
-              name: "beta",
-              match: [{ header: "x-user-group", exact: "beta-testers" }],
-            },
-          },
-          { pause: {} },
-        ],
-      },
-    });
+    const r = headerRouteRollout();
     r.status = releasing().status;
     const adding = decide(r, observed(), T0);
     assert.deepEqual(

@@ -11,8 +11,8 @@ import {
   sendCommand,
   serviceHash,
   setImage,
-  status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
@@ -29,19 +29,13 @@ describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    const v1 = await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    const v1 = await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     await setImage(ns, "api:2");
-    const waiting = await eventually(
+    const waiting = await untilStatus(
+      ns,
       "preview ready, waiting for promote",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.canaryHash !== undefined,
-      (s) => [s.phase, s.message],
     );
     assert.equal(await serviceHash(ns, "api-preview"), waiting.canaryHash);
     assert.equal(
@@ -52,11 +46,10 @@ describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
     assert.equal(byImage(await versions(ns), "api:2")?.replicas, 2, "preview runs at full size");
 
     await sendCommand(ns, "promote", "bg-1");
-    await eventually(
+    await untilStatus(
+      ns,
       "promoted",
-      () => status(ns),
       (s) => s.phase === "Healthy" && s.stableHash === waiting.canaryHash,
-      (s) => [s.phase, s.message],
     );
     assert.equal(await serviceHash(ns, "api-active"), waiting.canaryHash);
     await eventually(
@@ -105,12 +98,7 @@ describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
     type Route = {
@@ -132,12 +120,7 @@ describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
       })) as Route;
 
     await setImage(ns, "api:2");
-    await eventually(
-      "paused at 30%",
-      () => status(ns),
-      (s) => s.phase === "Paused" && s.currentStepIndex === 2,
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "paused at 30%", (s) => s.phase === "Paused" && s.currentStepIndex === 2);
     const during = await route();
     assert.equal(during.spec.rules.length, 2, "the header rule is added on top");
     assert.deepEqual(
@@ -150,12 +133,7 @@ describe("controller: blue/green and Gateway API", { timeout: 120_000 }, () => {
     );
 
     await sendCommand(ns, "promote", "gw-1");
-    await eventually(
-      "promoted",
-      () => status(ns),
-      (s) => s.phase === "Healthy" && s.canaryHash === undefined,
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "promoted", (s) => s.phase === "Healthy" && s.canaryHash === undefined);
     const after = await route();
     assert.equal(after.spec.rules.length, 1, "the header rule is gone");
     assert.deepEqual(

@@ -10,7 +10,7 @@ import {
   createServices,
   quietLog,
   setImage,
-  status,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 type SecurityContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
@@ -55,12 +55,7 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
       () => readyz(handle.metricsPort),
       (s) => s === 200,
     );
-    await eventually(
-      "Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => s.phase,
-    );
+    await untilStatus(ns, "Healthy", (s) => s.phase === "Healthy");
 
     await sleep(1_000);
     const before = kc.requests.length;
@@ -92,18 +87,12 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
       leaderElection: false,
     });
     t.after(() => handle.stop());
-    await eventually(
-      "Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => s.phase,
-    );
+    await untilStatus(ns, "Healthy", (s) => s.phase === "Healthy");
     await setImage(ns, "api:2");
-    await eventually(
+    await untilStatus(
+      ns,
       "waiting for promote",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 1,
-      (s) => [s.phase, s.message],
     );
 
     await sleep(1_000);

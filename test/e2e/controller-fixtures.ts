@@ -16,6 +16,7 @@ import {
   type ControllerOptions,
 } from "../../src/kube/controller.ts";
 import { kubeConfig } from "../harness/env.ts";
+import { eventually } from "../harness/eventually.ts";
 
 /** Helpers for the controller e2e tests: objects to create, and reads a user would make. */
 
@@ -132,4 +133,18 @@ export async function serviceHash(namespace: string, name: string): Promise<stri
 
 export function byImage(list: readonly VersionView[], image: string): VersionView | undefined {
   return list.find((v) => v.image === image);
+}
+
+/** Waits until the Rollout's status satisfies `ok`; on timeout, says where the release was. */
+export function untilStatus(
+  namespace: string,
+  what: string,
+  ok: (status: RolloutStatus) => boolean,
+): Promise<RolloutStatus> {
+  return eventually(
+    what,
+    () => status(namespace),
+    ok,
+    (s) => [s.phase, s.currentStepIndex, s.message],
+  );
 }

@@ -13,7 +13,7 @@ import {
   createRollout,
   createServices,
   setImage,
-  status,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -87,27 +87,18 @@ describe("controller: what holds a release, and what is refused", { timeout: 120
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     await setImage(ns, "api:2");
-    const held = await eventually(
-      "held by the Gateway",
-      () => status(ns),
-      (s) => /does not allow routes/.test(s.message ?? ""),
-      (s) => [s.phase, s.message],
+    const held = await untilStatus(ns, "held by the Gateway", (s) =>
+      /does not allow routes/.test(s.message ?? ""),
     );
     assert.equal(held.currentStepIndex, 0);
     await accepted("True");
-    await eventually(
+    await untilStatus(
+      ns,
       "continues once accepted",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 1,
-      (s) => [s.phase, s.message],
     );
   });
 
@@ -134,11 +125,10 @@ describe("controller: what holds a release, and what is refused", { timeout: 120
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    const invalid = await eventually(
+    const invalid = await untilStatus(
+      ns,
       "InvalidSpec",
-      () => status(ns),
       (s) => s.conditions?.some((c) => c.type === "InvalidSpec" && c.status === "True") === true,
-      (s) => [s.phase, s.message],
     );
     const message = invalid.conditions?.find((c) => c.type === "InvalidSpec")?.message ?? "";
     assert.match(message, /spec\.strategy\.canary\.analysis\.metrics\[0\]\.templateRef/);
@@ -187,12 +177,7 @@ describe("controller: what holds a release, and what is refused", { timeout: 120
       "api:1",
     );
     await controller(t, ns);
-    await eventually(
-      "the healthy one is Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "the healthy one is Healthy", (s) => s.phase === "Healthy");
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
     const broken = await eventually(
       "the broken one says why",

@@ -11,6 +11,7 @@ import {
   setImage,
   status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 const STEPS = [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
@@ -56,11 +57,10 @@ describe("controller restarts and high availability", { timeout: 120_000 }, () =
 
     await controller(t, ns);
     await sendCommand(ns, "promote", "p-1");
-    const after = await eventually(
+    const after = await untilStatus(
+      ns,
       "the new controller takes the release on from step 2 to step 4",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 3,
-      (s) => [s.phase, s.currentStepIndex, s.message],
     );
     assert.equal(after.canaryHash, before.canaryHash);
     assert.equal(after.stableHash, before.stableHash);
@@ -122,11 +122,6 @@ describe("controller restarts and high availability", { timeout: 120_000 }, () =
       /spec\.strategy\.canary\.canaryService: Service "api-canary" was not found/,
     );
     await createServices(ns, ["api-canary"]);
-    await eventually(
-      "Healthy once the Service exists",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "Healthy once the Service exists", (s) => s.phase === "Healthy");
   });
 });

@@ -12,6 +12,7 @@ import {
   setImage,
   status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 const VS = {
@@ -62,12 +63,7 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     // Every weight the VirtualService shows during the release, in order.
     const seen: string[] = [];
@@ -80,11 +76,10 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
       }
     })();
     await setImage(ns, "api:2");
-    const paused = await eventually(
+    const paused = await untilStatus(
+      ns,
       "paused at 20%",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 1,
-      (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(ns), [80, 20]);
 
@@ -107,11 +102,10 @@ describe("controller with Istio routing", { timeout: 120_000 }, () => {
     assert.equal((await status(ns)).currentStepIndex, 1, "the release keeps its place");
 
     await sendCommand(ns, "promote", "p-1");
-    await eventually(
+    await untilStatus(
+      ns,
       "promoted",
-      () => status(ns),
       (s) => s.phase === "Healthy" && s.stableHash === paused.canaryHash,
-      (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(ns), [100, 0]);
     watching = false;

@@ -3,14 +3,13 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { kubeconfigPath, testNamespace } from "../harness/env.ts";
-import { eventually } from "../harness/eventually.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 import {
   createRollout,
   createServices,
   setImage,
-  status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 /** `aviary controller` as its own process, as it runs in a cluster. */
@@ -52,27 +51,20 @@ test(
     t.after(() => processes.forEach((p) => p.kill("SIGKILL")));
 
     processes.push(startControllerProcess(ns));
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
     await setImage(ns, "api:2");
-    const mid = await eventually(
+    const mid = await untilStatus(
+      ns,
       "in the 4 s pause",
-      () => status(ns),
       (s) => s.currentStepIndex === 1 && s.canaryHash !== undefined,
-      (s) => [s.phase, s.currentStepIndex, s.message],
     );
     processes[0]?.kill("SIGKILL");
 
     processes.push(startControllerProcess(ns));
-    const resumed = await eventually(
+    const resumed = await untilStatus(
+      ns,
       "the new process carries the release to the last pause",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 3,
-      (s) => [s.phase, s.currentStepIndex, s.message],
     );
     assert.equal(resumed.canaryHash, mid.canaryHash, "the same release, not a new one");
     assert.equal(resumed.stableHash, mid.stableHash);

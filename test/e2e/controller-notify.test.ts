@@ -11,6 +11,7 @@ import {
   createServices,
   setImage,
   status,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 /** A stand-in for Slack: records every post. */
@@ -61,12 +62,7 @@ test(
       "api:1",
     );
     const first = await controller(t, ns);
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     await setImage(ns, "api:2");
     const promoted = await eventually(

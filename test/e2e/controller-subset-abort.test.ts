@@ -13,6 +13,7 @@ import {
   setImage,
   status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 const istio = (plural: string, name: string, namespace: string) => ({
@@ -76,12 +77,7 @@ describe("controller: Istio subset-level routing and abort", { timeout: 120_000 
     };
     await createRollout(ns, { replicas: 2, strategy }, "api:1");
     await controller(t, ns);
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
 
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
     const weights = async () =>
@@ -98,11 +94,10 @@ describe("controller: Istio subset-level routing and abort", { timeout: 120_000 
       ).spec.subsets.find((s) => s.name === name)?.labels?.[POD_TEMPLATE_HASH_LABEL];
 
     await setImage(ns, "api:2");
-    const paused = await eventually(
+    const paused = await untilStatus(
+      ns,
       "paused at 40%",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 1,
-      (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(), [60, 40]);
     assert.equal(await subsetHash("canary"), paused.canaryHash);

@@ -8,8 +8,8 @@ import {
   controller,
   createServices,
   podTemplate,
-  status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 test(
@@ -47,12 +47,7 @@ test(
       },
     });
     await controller(t, ns);
-    await eventually(
-      "Rollout Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "Rollout Healthy", (s) => s.phase === "Healthy");
     assert.equal(
       byImage(await versions(ns), "api:1")?.replicas,
       2,

@@ -12,6 +12,7 @@ import {
   setImage,
   status,
   versions,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 const CANARY = {
@@ -42,22 +43,20 @@ describe("controller on a real cluster", { timeout: 120_000 }, () => {
     assert.equal(await serviceHash(ns, "api-stable"), v1.stableHash);
 
     await setImage(ns, "api:2");
-    const paused = await eventually(
+    const paused = await untilStatus(
+      ns,
       "the release waits for a person at the last pause (step 4)",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 3,
-      (s) => [s.phase, s.currentStepIndex, s.message],
     );
     const mid = await versions(ns);
     assert.equal(byImage(mid, "api:2")?.replicas, 2, "50% of 4 replicas run v2");
     assert.equal(await serviceHash(ns, "api-canary"), paused.canaryHash);
 
     await sendCommand(ns, "promote", "promote-1");
-    const done = await eventually(
+    const done = await untilStatus(
+      ns,
       "v2 promoted to stable",
-      () => status(ns),
       (s) => s.phase === "Healthy" && s.stableHash === paused.canaryHash,
-      (s) => [s.phase, s.message],
     );
     assert.equal(await serviceHash(ns, "api-stable"), done.stableHash);
     await eventually(

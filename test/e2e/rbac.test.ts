@@ -28,6 +28,7 @@ import {
   createServices,
   setImage,
   status,
+  untilStatus,
 } from "./controller-fixtures.ts";
 
 /**
@@ -186,12 +187,7 @@ describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
       kubeConfig: controllerKc,
       leaderElection: { namespace: ns, name: "aviary-rbac", identity: "rbac-test" },
     });
-    await eventually(
-      "v1 Healthy",
-      () => status(ns),
-      (s) => s.phase === "Healthy",
-      (s) => [s.phase, s.message],
-    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
     assert.ok(handle.isLeader());
     const lease = await kubeConfig()
       .makeApiClient(CoordinationV1Api)
@@ -199,21 +195,19 @@ describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
     assert.equal(lease.spec?.holderIdentity, "rbac-test");
 
     await setImage(ns, "api:2");
-    const paused = await eventually(
+    const paused = await untilStatus(
+      ns,
       "paused at 25%",
-      () => status(ns),
       (s) => s.phase === "Paused" && s.currentStepIndex === 1,
-      (s) => [s.phase, s.message],
     );
     assert.deepEqual(await weights(ns), [75, 25]);
 
     const promote = await aviary(["promote", "api", "-n", ns], steerer);
     assert.equal(promote.code, 0, promote.stderr);
-    await eventually(
+    await untilStatus(
+      ns,
       "promoted to Healthy",
-      () => status(ns),
       (s) => s.phase === "Healthy" && s.stableHash === paused.canaryHash,
-      (s) => [s.phase, s.message],
     );
     const final = await status(ns);
     assert.equal(final.lastCommandId, final.command?.id, "the steerer's command was executed");
