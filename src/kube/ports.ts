@@ -86,14 +86,6 @@ export class KubePorts implements ReconcilePorts {
     if (router !== undefined) {
       try {
         routes = await router.observe();
-        // Gateway API: weights written to a route its parents have not accepted route nothing yet.
-        const acceptance = await router.parentsAccepted?.();
-        if (acceptance?.accepted === false) {
-          routes = {
-            ...routes,
-            pending: acceptance.message ?? "the route's parents have not accepted it",
-          };
-        }
       } catch (error) {
         if (!(error instanceof RoutingProblem)) throw error;
         problems.push(error.problem);

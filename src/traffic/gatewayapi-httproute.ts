@@ -10,7 +10,7 @@ import {
   type HttpRouteTarget,
 } from "./httproute-patch.ts";
 import { HTTP_ROUTES, RoutingObject } from "./routing-object.ts";
-import type { ParentsAcceptance, TrafficRouter } from "./router.ts";
+import type { TrafficRouter } from "./router.ts";
 
 /**
  * Gateway API HTTPRoute, whose parent is a Gateway or a Service (Linkerd and other GAMMA
@@ -28,8 +28,13 @@ export class GatewayApiHttpRouteRouter implements TrafficRouter {
     this.route = new RoutingObject(kubeConfig, HTTP_ROUTES, target.namespace, name, field);
   }
 
+  /** One read gives the weights and whether every parent that reports on the route accepted it. */
   async observe(): Promise<ObservedRoutes> {
-    return observeHttpRoute(await this.route.get(), this.target);
+    const route = await this.route.get();
+    const routes = observeHttpRoute(route, this.target);
+    const acceptance = parentsAcceptance(route);
+    if (acceptance.accepted) return routes;
+    return { ...routes, pending: acceptance.message ?? "the route's parents have not accepted it" };
   }
 
   setWeight(canaryWeight: number): Promise<void> {
@@ -42,9 +47,5 @@ export class GatewayApiHttpRouteRouter implements TrafficRouter {
 
   removeHeaderRoute(name: string): Promise<void> {
     return this.route.update((route) => removeHeaderRulePatch(route, name));
-  }
-
-  async parentsAccepted(): Promise<ParentsAcceptance> {
-    return parentsAcceptance(await this.route.get());
   }
 }

@@ -10,7 +10,11 @@ import type { ObservedRoutes, Problem, Role } from "../core/plan.ts";
  * Patch `test`), retrying on conflict with fresh data.
  */
 export interface TrafficRouter {
-  /** Current canary weight and Aviary-managed header routes. Throws RoutingProblem when the object is missing or unusable. */
+  /**
+   * Current canary weight and Aviary-managed header routes, and `pending` when the route is
+   * not live yet (Gateway API: a parent has not accepted it). Throws RoutingProblem when the
+   * object is missing or unusable.
+   */
   observe(): Promise<ObservedRoutes>;
   setWeight(canaryWeight: number): Promise<void>;
   setHeaderRoute(name: string, match: readonly HeaderMatch[]): Promise<void>;
@@ -23,11 +27,6 @@ export interface TrafficRouter {
     observe(): Promise<{ stable?: string | undefined; canary?: string | undefined }>;
     select(role: Role, hash: string): Promise<void>;
   };
-  /**
-   * Gateway API only: whether every parent (Gateway, or Service for GAMMA meshes) that
-   * reports on the route has accepted it. Weights written before that may not take effect.
-   */
-  parentsAccepted?(): Promise<ParentsAcceptance>;
 }
 
 export interface ParentsAcceptance {
