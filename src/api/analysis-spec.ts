@@ -8,7 +8,10 @@ export const BuiltinMetric = z.enum(["successRate", "latencyP99"]);
 
 export const PrometheusSettings = z
   .object({
-    address: z.url().optional(),
+    address: z
+      .url({ protocol: /^https?$/ })
+      .meta({ pattern: "^https?://" })
+      .optional(),
     timeout: Duration.optional(),
     /** A bearer token, read from a Secret in the Rollout's namespace. */
     bearerTokenSecretRef: SecretKeyRef.optional(),

@@ -16,6 +16,18 @@ export const LINKERD_HASH_LABEL = "pod-template-hash";
  */
 export const ISTIO_REVISION_LABEL = "service.istio.io/canonical-revision";
 
+/** Aviary's finalizer: a Rollout being deleted first puts its traffic back (weights, selectors, claims). */
+export const FINALIZER = "aviary.dev/traffic-cleanup";
+
+/**
+ * Claims: which Rollout manages a Service, or which parts (routes, subsets, backend pairs)
+ * of a routing object. One owner each; a second Rollout that reaches for them is refused.
+ */
+export const MANAGED_BY_ANNOTATION = "aviary.dev/managed-by";
+export const MANAGED_ROUTES_ANNOTATION = "aviary.dev/managed-routes";
+export const MANAGED_SUBSETS_ANNOTATION = "aviary.dev/managed-subsets";
+export const MANAGED_BACKENDS_ANNOTATION = "aviary.dev/managed-backends";
+
 /** The Rollout that owns a ReplicaSet. */
 export const ROLLOUT_NAME_LABEL = "aviary.dev/rollout";
 

@@ -152,7 +152,7 @@ describe("schema problems", () => {
       name: "a missing required field",
       edit: (t) => t.replace("      canaryService: api-service-canary\n", ""),
       path: "spec.strategy.canary.canaryService",
-      message: /^is required: add a string$/,
+      message: /^is required: name the Service \(it may be omitted only with subset-level routing/,
     },
     {
       name: "an unknown enum value",
@@ -170,7 +170,56 @@ describe("schema problems", () => {
       name: "a Prometheus address that is not a URL",
       edit: (t) => t.replace('"http://prometheus.istio-system:9090"', "prometheus"),
       path: "spec.strategy.canary.analysis.prometheus.address",
-      message: /^must be a URL .* got "prometheus"$/,
+      message: /^must be an http\(s\) URL .* got "prometheus"$/,
+    },
+    {
+      name: "a Prometheus address without a scheme",
+      edit: (t) =>
+        t.replace('"http://prometheus.istio-system:9090"', "prometheus.istio-system:9090"),
+      path: "spec.strategy.canary.analysis.prometheus.address",
+      message: /^must be an http\(s\) URL such as/,
+    },
+    {
+      name: "a pause longer than a release can use",
+      edit: (t) => t.replace("duration: 2m", "duration: 99999999999h"),
+      path: "spec.strategy.canary.steps[1].pause.duration",
+      message: /^must be at most 720h \(30 days\)$/,
+    },
+    {
+      name: "a duration of 400 digits",
+      edit: (t) => t.replace("duration: 2m", `duration: ${"9".repeat(400)}s`),
+      path: "spec.strategy.canary.steps[1].pause.duration",
+      message: /^must be at most 32 characters long, got 401$/,
+    },
+    {
+      name: "a progress deadline longer than a release can use",
+      edit: (t) => t.replace("replicas: 4", "replicas: 4\n  progressDeadlineSeconds: 99999999999"),
+      path: "spec.progressDeadlineSeconds",
+      message: /^must be an integer from 1 to 2592000, got 99999999999$/,
+    },
+    {
+      name: "a Rollout name too long for a label value",
+      edit: (t) => t.replace("name: api-service,", `name: ${"a".repeat(70)},`),
+      path: "metadata.name",
+      message: /^must be at most 63 characters long, got 70$/,
+    },
+    {
+      name: "a header name with a newline",
+      edit: (t) => t.replace("header: x-user-group", 'header: "x-user\\ngroup"'),
+      path: "spec.strategy.canary.steps[2].setHeaderRoute.match[0].header",
+      message: /^must be an HTTP header name/,
+    },
+    {
+      name: "a header value with a newline",
+      edit: (t) => t.replace("exact: beta-testers", 'exact: "beta\\r\\ntesters"'),
+      path: "spec.strategy.canary.steps[2].setHeaderRoute.match[0].exact",
+      message: /^must be a header value without control characters/,
+    },
+    {
+      name: "a Service name the API server cannot have",
+      edit: (t) => t.replace("stableService: api-service-stable", "stableService: Api_Stable"),
+      path: "spec.strategy.canary.stableService",
+      message: /^must be a Service name/,
     },
     {
       name: "a misspelt field",

@@ -1,6 +1,15 @@
 import { z } from "zod";
-import { exactlyOne, LabelSelector, Name, Opaque, SecretKeyRef } from "./schema-parts.ts";
+import {
+  exactlyOne,
+  LabelSelector,
+  MAX_ROLLOUT_NAME,
+  Name,
+  Opaque,
+  SecretKeyRef,
+} from "./schema-parts.ts";
 import { Strategy } from "./strategy.ts";
+import { Seconds } from "./duration.ts";
+import { MAX_REPLICAS } from "./limits.ts";
 import { RolloutStatus } from "./status.ts";
 
 /**
@@ -31,12 +40,12 @@ export const WorkloadRef = z.object({
 
 export const RolloutSpec = z
   .object({
-    replicas: z.int().min(0).default(1),
+    replicas: z.int().min(0).max(MAX_REPLICAS).default(1),
     selector: LabelSelector,
     template: Opaque.optional(),
     workloadRef: WorkloadRef.optional(),
-    revisionHistoryLimit: z.int().min(0).default(2),
-    progressDeadlineSeconds: z.int().min(1).default(600),
+    revisionHistoryLimit: z.int().min(0).max(100).default(2),
+    progressDeadlineSeconds: Seconds.min(1).default(600),
     /** When the deadline passes: abort (roll back) or only report Degraded. */
     progressDeadlineAbort: z.boolean().default(true),
     strategy: Strategy,
@@ -59,12 +68,18 @@ export const ObjectMeta = z.looseObject({
   uid: z.string().optional(),
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
+  /** Set by the API server once deletion was asked for; finalizers hold the object until then. */
+  deletionTimestamp: z.string().optional(),
+  finalizers: z.array(z.string()).optional(),
 });
+
+/** A Rollout's name is also a label value (aviary.dev/rollout on its ReplicaSets and pods). */
+export const RolloutMeta = ObjectMeta.extend({ name: Name.max(MAX_ROLLOUT_NAME) });
 
 export const Rollout = z.object({
   apiVersion: z.literal("aviary.dev/v1alpha1"),
   kind: z.literal("Rollout"),
-  metadata: ObjectMeta,
+  metadata: RolloutMeta,
   spec: RolloutSpec,
   status: RolloutStatus.optional(),
 });

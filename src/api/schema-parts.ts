@@ -16,6 +16,19 @@ export const atMostOne = (fields: string[], message: string) => ({
 });
 
 export const Name = z.string().min(1).max(253);
+
+/** A Service's name: a DNS-1035 label, as the API server requires of Services. */
+export const ServiceName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(
+    /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    "a Service name: at most 63 lower-case letters, digits and '-', starting with a letter",
+  );
+
+/** Longest Rollout name: it is the value of the aviary.dev/rollout label on ReplicaSets and pods. */
+export const MAX_ROLLOUT_NAME = 63;
 export const Percent = z.int().min(0).max(100);
 
 /** Arbitrary Kubernetes objects we pass through untouched (pod templates, selectors). */

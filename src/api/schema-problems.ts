@@ -118,7 +118,7 @@ function issueSentence(
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}; ${got}`;
     case "invalid_format":
       if (issue.format === "url")
-        return `must be a URL such as "http://prometheus.monitoring:9090", ${got}`;
+        return `must be an http(s) URL such as "http://prometheus.monitoring:9090", ${got}`;
       // A custom message on a pattern is written as what the value must be.
       if (issue.format === "regex" && !issue.message.startsWith("Invalid"))
         return `must be ${issue.message}, ${got}`;

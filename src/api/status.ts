@@ -1,14 +1,42 @@
 import { z } from "zod";
+import { MAX_COMMAND_ID } from "./limits.ts";
 
 export const Phase = z.enum(["Progressing", "Paused", "Healthy", "Degraded", "Aborted"]);
 
 export const CommandName = z.enum(["promote", "promoteFull", "abort", "retry", "pause", "resume"]);
 
+/** Bounded: it is copied into lastCommandId, and an unbounded one could make every status write too large. */
+export const CommandId = z.string().min(1).max(MAX_COMMAND_ID);
+
 export const Command = z.object({
   name: CommandName,
-  id: z.string().min(1),
-  requestedAt: z.string().optional(),
-  requestedBy: z.string().optional(),
+  id: CommandId,
+  requestedAt: z.string().max(64).optional(),
+  requestedBy: z.string().max(253).optional(),
+});
+
+/** What the controller made of a command: executed, or ignored and why. */
+export const CommandResult = z.object({
+  id: CommandId,
+  name: CommandName,
+  outcome: z.enum(["Executed", "Ignored"]),
+  message: z.string(),
+});
+
+/**
+ * The Services and routing objects Aviary manages for this Rollout, recorded from the last
+ * valid spec. With them Aviary can always put traffic back (abort, deletion), even after an
+ * edit made the spec invalid or renamed what it points at.
+ */
+export const ManagedTraffic = z.object({
+  strategy: z.enum(["canary", "blueGreen"]),
+  stableService: z.string().optional(),
+  canaryService: z.string().optional(),
+  virtualService: z.object({ name: z.string(), routes: z.array(z.string()).optional() }).optional(),
+  destinationRule: z
+    .object({ name: z.string(), stableSubset: z.string(), canarySubset: z.string() })
+    .optional(),
+  httpRoute: z.object({ name: z.string() }).optional(),
 });
 
 export const Condition = z.object({
@@ -85,7 +113,9 @@ export const RolloutStatus = z.object({
   conditions: z.array(Condition).optional(),
   /** Written by the CLI or Argo CD actions; executed once per id. */
   command: Command.optional(),
-  lastCommandId: z.string().optional(),
+  lastCommandId: CommandId.optional(),
+  commandResult: CommandResult.optional(),
+  managed: ManagedTraffic.optional(),
   /** Ids of notifications already sent for this release, so a restart sends none twice. */
   notified: z.array(z.string()).optional(),
 });
@@ -93,6 +123,8 @@ export const RolloutStatus = z.object({
 export type Phase = z.output<typeof Phase>;
 export type CommandName = z.output<typeof CommandName>;
 export type Command = z.output<typeof Command>;
+export type CommandResult = z.output<typeof CommandResult>;
+export type ManagedTraffic = z.output<typeof ManagedTraffic>;
 export type Condition = z.output<typeof Condition>;
 export type Verdict = z.output<typeof Verdict>;
 export type MetricStatus = z.output<typeof MetricStatus>;

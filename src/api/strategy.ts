@@ -1,17 +1,38 @@
 import { z } from "zod";
-import { Duration } from "./duration.ts";
+import { Duration, Seconds } from "./duration.ts";
 import { AnalysisSpec } from "./analysis-spec.ts";
-import { exactlyOne, Name, Percent } from "./schema-parts.ts";
+import { exactlyOne, Percent, ServiceName } from "./schema-parts.ts";
 import { TrafficRouting } from "./traffic-routing.ts";
+import { MAX_REPLICAS } from "./limits.ts";
 
 // Canary
 
+/** An HTTP header name is a token (RFC 9110): no spaces, colons or control characters. */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** Header values Envoy accepts: no control characters (no CR, LF or NUL). */
+const HEADER_VALUE_PATTERN = "^[^\\x00-\\x08\\x0A-\\x1F\\x7F]*$";
+const HeaderValue = z
+  .string()
+  .max(1024)
+  .regex(
+    new RegExp(HEADER_VALUE_PATTERN),
+    "a header value without control characters (no newlines)",
+  );
+
 export const HeaderMatch = z
   .object({
-    header: z.string().min(1),
-    exact: z.string().optional(),
-    prefix: z.string().optional(),
-    regex: z.string().optional(),
+    header: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(
+        new RegExp(HEADER_NAME_PATTERN),
+        "an HTTP header name: letters, digits and !#$%&'*+.^_`|~- only (no spaces, colons or newlines)",
+      ),
+    exact: HeaderValue.optional(),
+    prefix: HeaderValue.optional(),
+    /** RE2 syntax, as Envoy evaluates it; checked when the Rollout is read. */
+    regex: z.string().min(1).max(1024).optional(),
   })
   .meta({
     "x-kubernetes-validations": [
@@ -34,7 +55,7 @@ export const Step = z
       .optional(),
     setCanaryScale: z
       .object({
-        replicas: z.int().min(0).optional(),
+        replicas: z.int().min(0).max(MAX_REPLICAS).optional(),
         weight: Percent.optional(),
         matchTrafficWeight: z.boolean().optional(),
       })
@@ -63,25 +84,34 @@ export const PromotionWindow = z.object({
   timezone: z.string().min(1).default("UTC"),
 });
 
+const SUBSET_LEVEL =
+  "(has(self.trafficRouting) && has(self.trafficRouting.istio) && has(self.trafficRouting.istio.destinationRule))";
+
 export const CanaryStrategy = z
   .object({
-    stableService: Name,
-    canaryService: Name,
+    /** Optional with subset-level routing, where the DestinationRule's host is the one Service. */
+    stableService: ServiceName.optional(),
+    canaryService: ServiceName.optional(),
     trafficRouting: TrafficRouting.optional(),
     analysis: AnalysisSpec.optional(),
     // The bounds on lists keep the CEL rules that run over their items within the API server's cost budget.
     steps: z.array(Step).max(100).default([]),
     promotionWindows: z.array(PromotionWindow).max(10).optional(),
     /** Seconds the old stable ReplicaSet stays up after a promotion. */
-    scaleDownDelaySeconds: z.int().min(0).default(30),
+    scaleDownDelaySeconds: Seconds.default(30),
     /** Seconds the canary stays up after an abort, with no traffic. */
-    abortScaleDownDelaySeconds: z.int().min(0).default(30),
+    abortScaleDownDelaySeconds: Seconds.default(30),
   })
   .meta({
     "x-kubernetes-validations": [
       {
+        rule: `(has(self.stableService) && has(self.canaryService)) || ${SUBSET_LEVEL}`,
+        message:
+          "set stableService and canaryService (they may be omitted only with subset-level routing, trafficRouting.istio.destinationRule)",
+      },
+      {
         // Subset-level routing puts both versions behind one Service, told apart by DestinationRule subsets.
-        rule: "self.stableService != self.canaryService || (has(self.trafficRouting) && has(self.trafficRouting.istio) && has(self.trafficRouting.istio.destinationRule))",
+        rule: `!has(self.stableService) || !has(self.canaryService) || self.stableService != self.canaryService || ${SUBSET_LEVEL}`,
         message:
           "stableService and canaryService must name different Services (unless trafficRouting.istio.destinationRule splits one Service by subsets)",
         fieldPath: ".canaryService",
@@ -105,17 +135,17 @@ export const PromotionAnalysis = AnalysisSpec.extend({ duration: Duration.defaul
 
 export const BlueGreenStrategy = z
   .object({
-    activeService: Name,
-    previewService: Name,
+    activeService: ServiceName,
+    previewService: ServiceName,
     trafficRouting: TrafficRouting.optional(),
     autoPromotionEnabled: z.boolean().default(true),
     /** Seconds after the preview is ready before it is promoted on its own. */
-    autoPromotionSeconds: z.int().min(0).optional(),
+    autoPromotionSeconds: Seconds.optional(),
     prePromotionAnalysis: PromotionAnalysis.optional(),
     postPromotionAnalysis: PromotionAnalysis.optional(),
     promotionWindows: z.array(PromotionWindow).max(10).optional(),
-    scaleDownDelaySeconds: z.int().min(0).default(30),
-    abortScaleDownDelaySeconds: z.int().min(0).default(30),
+    scaleDownDelaySeconds: Seconds.default(30),
+    abortScaleDownDelaySeconds: Seconds.default(30),
   })
   .meta({
     "x-kubernetes-validations": [

@@ -4,7 +4,7 @@ import { exactlyOne, Name } from "./schema-parts.ts";
 export const IstioVirtualServiceRef = z.object({
   name: Name,
   /** Names of the HTTP routes whose weights Aviary manages; may be omitted when the VirtualService has one route. */
-  routes: z.array(z.string().min(1)).optional(),
+  routes: z.array(z.string().min(1).max(253)).max(20).optional(),
 });
 
 export const IstioDestinationRuleRef = z

@@ -21,7 +21,10 @@ function rollout(spec: Partial<SpecInput> = {}): RolloutInput {
     metadata: { name: "api-service" },
     spec: {
       selector: { matchLabels: { app: "api-service" } },
-      template: { metadata: { labels: { app: "api-service", tier: "web" } } },
+      template: {
+        metadata: { labels: { app: "api-service", tier: "web" } },
+        spec: { containers: [{ name: "api", image: "api:1" }] },
+      },
       strategy: { canary: canaryInput() },
       ...spec,
     },
@@ -305,6 +308,52 @@ describe("validateRollout", () => {
       fix: /set a positive duration/,
     },
     {
+      rule: "a header regex Envoy (RE2) would refuse",
+      input: canary({
+        steps: [
+          { setHeaderRoute: { name: "beta", match: [{ header: "x-b", regex: "(?=beta)" }] } },
+        ],
+      }),
+      path: `${C}.steps[0].setHeaderRoute.match[0].regex`,
+      fix: /not a regular expression Envoy accepts \(RE2 syntax: .*\); fix it, or match with exact or prefix/,
+    },
+    {
+      rule: "a host-level canary without a canaryService",
+      input: canary({ canaryService: undefined }),
+      path: `${C}.canaryService`,
+      fix: /is required: name the Service \(it may be omitted only with subset-level routing/,
+    },
+    {
+      rule: "a pod template without containers",
+      input: rollout({
+        template: { metadata: { labels: { app: "api-service" } }, spec: { containers: [] } },
+      }),
+      path: "spec.template.spec.containers",
+      fix: /needs at least one container/,
+    },
+    {
+      rule: "a container name the API server refuses",
+      input: rollout({
+        template: {
+          metadata: { labels: { app: "api-service" } },
+          spec: { containers: [{ name: "API_1", image: "api:1" }] },
+        },
+      }),
+      path: "spec.template.spec.containers[0].name",
+      fix: /must be a DNS-1123 label .*got "API_1"/,
+    },
+    {
+      rule: "a container without an image",
+      input: rollout({
+        template: {
+          metadata: { labels: { app: "api-service" } },
+          spec: { containers: [{ name: "api" }] },
+        },
+      }),
+      path: "spec.template.spec.containers[0].image",
+      fix: /is required: the image to run/,
+    },
+    {
       rule: "autoPromotionSeconds while auto-promotion is off",
       input: blueGreen({ autoPromotionEnabled: false, autoPromotionSeconds: 60 }),
       path: "spec.strategy.blueGreen.autoPromotionSeconds",
@@ -334,6 +383,27 @@ describe("validateRollout", () => {
     {
       rule: "successRate without min under the sequential judge",
       input: analysis({ metrics: [{ name: "sr", builtin: "successRate" }] }),
+    },
+    {
+      rule: "a subset-level canary that names no Services (the DestinationRule's host is the Service)",
+      input: canary({
+        stableService: undefined,
+        canaryService: undefined,
+        trafficRouting: {
+          istio: {
+            virtualService: { name: "api-vs" },
+            destinationRule: { name: "api-dr", stableSubset: "stable", canarySubset: "canary" },
+          },
+        },
+      }),
+    },
+    {
+      rule: "a header regex in RE2 syntax",
+      input: canary({
+        steps: [
+          { setHeaderRoute: { name: "b", match: [{ header: "x-b", regex: "^beta-[0-9]+$" }] } },
+        ],
+      }),
     },
     {
       rule: "a workloadRef, whose pod labels Aviary cannot see here",

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
+import { RE2JS } from "re2js";
 import type { Problem } from "../core/plan.ts";
 import { durationMs } from "./duration.ts";
 import { describeValue } from "./schema-problems.ts";
@@ -28,6 +29,7 @@ export function validateRollout(rollout: Rollout): Problem[] {
     "the pods to run",
   );
   checkSelector(add, rollout);
+  if (spec.template !== undefined) checkPodTemplate(add, spec.template);
   const { canary, blueGreen } = spec.strategy;
   exactlyOne(add, "spec.strategy", { canary, blueGreen }, "the release strategy");
   if (canary !== undefined) checkCanary(add, canary, "spec.strategy.canary");
@@ -84,7 +86,20 @@ function checkSelector(add: Add, rollout: Rollout): void {
 
 function checkCanary(add: Add, canary: CanaryStrategy, path: string): void {
   const subsetLevel = canary.trafficRouting?.istio?.destinationRule !== undefined;
-  if (canary.stableService === canary.canaryService && !subsetLevel) {
+  if (!subsetLevel) {
+    for (const key of ["stableService", "canaryService"] as const) {
+      if (canary[key] === undefined)
+        add(
+          `${path}.${key}`,
+          "is required: name the Service (it may be omitted only with subset-level routing, trafficRouting.istio.destinationRule)",
+        );
+    }
+  }
+  if (
+    canary.stableService !== undefined &&
+    canary.stableService === canary.canaryService &&
+    !subsetLevel
+  ) {
     add(
       `${path}.canaryService`,
       `is the same Service as stableService (${canary.stableService}): name two different Services, or split one Service by subsets with trafficRouting.istio.destinationRule`,
@@ -122,12 +137,9 @@ function checkCanary(add: Add, canary: CanaryStrategy, path: string): void {
       }
       setHeaderRoute.match.forEach((match, matchIndex) => {
         const { exact, prefix, regex } = match;
-        exactlyOne(
-          add,
-          `${at}.setHeaderRoute.match[${matchIndex}]`,
-          { exact, prefix, regex },
-          "how the header value matches",
-        );
+        const matchPath = `${at}.setHeaderRoute.match[${matchIndex}]`;
+        exactlyOne(add, matchPath, { exact, prefix, regex }, "how the header value matches");
+        if (regex !== undefined) checkRegex(add, regex, `${matchPath}.regex`);
       });
     }
     if (setCanaryScale !== undefined) {
@@ -353,4 +365,60 @@ function parsesToZero(text: string): boolean {
 function checkNonZeroDuration(add: Add, text: string | undefined, path: string, why: string): void {
   if (text !== undefined && parsesToZero(text))
     add(path, `is ${text}, and ${why}: set a positive duration such as "30s"`);
+}
+
+/** Envoy evaluates header regexes with RE2: what RE2 refuses, the mesh would refuse too. */
+function checkRegex(add: Add, regex: string, path: string): void {
+  try {
+    RE2JS.compile(regex);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    add(
+      path,
+      `${JSON.stringify(regex)} is not a regular expression Envoy accepts (RE2 syntax: ${reason}); fix it, or match with exact or prefix`,
+    );
+  }
+}
+
+/** A DNS-1123 label, as the API server requires of container names. */
+const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * What the API server would refuse when Aviary creates the ReplicaSet: caught here, it is
+ * an InvalidSpec naming the field instead of a failed write in the middle of a release.
+ */
+function checkPodTemplate(add: Add, template: Record<string, unknown>): void {
+  const spec = template.spec;
+  const path = "spec.template.spec";
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    add(path, "is required: the pod template needs a spec with at least one container");
+    return;
+  }
+  const containers = (spec as Record<string, unknown>).containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    add(`${path}.containers`, "needs at least one container (name and image)");
+    return;
+  }
+  const names = new Map<string, number>();
+  containers.forEach((container: unknown, index) => {
+    const at = `${path}.containers[${index}]`;
+    if (typeof container !== "object" || container === null) {
+      add(at, "must be a mapping with name and image");
+      return;
+    }
+    const { name, image } = container as Record<string, unknown>;
+    if (typeof name !== "string" || name.length > 63 || !CONTAINER_NAME.test(name)) {
+      add(
+        `${at}.name`,
+        `must be a DNS-1123 label (at most 63 lower-case letters, digits and '-'), got ${describeValue(name)}`,
+      );
+    } else if (names.has(name)) {
+      add(
+        `${at}.name`,
+        `"${name}" is already the name of containers[${names.get(name) ?? 0}]: give each container its own name`,
+      );
+    } else names.set(name, index);
+    if (typeof image !== "string" || image.trim() === "")
+      add(`${at}.image`, `is required: the image to run, got ${describeValue(image)}`);
+  });
 }

@@ -57,7 +57,15 @@ export function reconcileCanary(d: Decision, s: CanaryStrategy): void {
     }
     if (st.canaryHash === undefined) steady(d, services);
   } else {
-    if (st.canaryHash !== hash) startRelease(d, hash, s.abortScaleDownDelaySeconds);
+    if (st.canaryHash !== hash) {
+      startRelease(d, hash, s.abortScaleDownDelaySeconds);
+      if (s.steps.length === 0)
+        d.event(
+          "Normal",
+          "NoSteps",
+          "spec.strategy.canary.steps is empty: the new version is promoted as soon as its pods are available, with no traffic steps or analysis",
+        );
+    }
     if (st.abortedAt !== undefined) rollback(d, s, services, hash);
     else progress(d, s, services, hash);
   }

@@ -1,6 +1,12 @@
 import type { Condition } from "../api/rollout.ts";
 
-export type ConditionType = "Available" | "Progressing" | "Paused" | "InvalidSpec";
+export type ConditionType =
+  | "Available"
+  | "Progressing"
+  | "Paused"
+  | "InvalidSpec"
+  /** A write the plan needed was refused or failed; it is retried with backoff. */
+  | "ReconcileError";
 
 /**
  * Sets a condition, keeping lastTransitionTime when the status does not change

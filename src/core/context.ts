@@ -56,11 +56,16 @@ export class Decision {
     }
   }
 
-  /** Scales a ReplicaSet unless it already has that size; a later call for the same hash wins. */
+  /**
+   * Scales a ReplicaSet unless it already has that size; a later call for the same hash
+   * wins. A ReplicaSet that does not exist is already at 0 (creating one to say so would
+   * fail for a template the API server refuses, and hold up a rollback).
+   */
   scale(hash: string, replicas: number, role: Role): void {
     const earlier = this.actions.findIndex((a) => a.kind === "scaleReplicaSet" && a.hash === hash);
     if (earlier >= 0) this.actions.splice(earlier, 1);
     const rs = this.replicaSet(hash);
+    if (rs === undefined && replicas === 0) return;
     if (rs?.replicas !== replicas) this.act({ kind: "scaleReplicaSet", hash, replicas, role });
   }
 

@@ -1,4 +1,4 @@
-import type { Condition, HeaderMatch, RolloutStatus } from "../api/rollout.ts";
+import type { Condition, HeaderMatch, ManagedTraffic, RolloutStatus } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 
 /** What the adapters saw, handed to decide(). Plain data; no clients. */
@@ -14,7 +14,19 @@ export interface Observed {
   /** A metrics reading taken for this reconcile (only when analysis asked for one). */
   metrics?: MetricsSample | undefined;
   /** With spec.workloadRef: the referenced Deployment's replica count. */
-  workload?: { replicas: number } | undefined;
+  workload?: { replicas: number; availableReplicas?: number | undefined } | undefined;
+  /** Labels of the desired pod template (spec.template's, or the referenced Deployment's). */
+  podLabels?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Every label each role's selector asks for (a Service's selector, or a DestinationRule
+   * subset's labels), not only the hash: a selector the pods cannot match selects nothing.
+   */
+  selectorLabels?:
+    { stable?: ObservedSelector | undefined; canary?: ObservedSelector | undefined } | undefined;
+  /** What selectors, routes and claims were read through: the spec's objects, or status.managed. */
+  managed?: ManagedTraffic | undefined;
+  /** Who holds each part of what this Rollout would manage (routes, subsets, Services). */
+  claims?: readonly ObservedClaim[] | undefined;
   /** Problems found while observing that the spec alone cannot show (missing objects...). */
   problems?: readonly Problem[] | undefined;
 }
@@ -25,6 +37,29 @@ export interface ObservedReplicaSet {
   availableReplicas: number;
   /** RFC 3339 creation time, to keep the newest ones within revisionHistoryLimit. */
   createdAt?: string | undefined;
+  /** Why the ReplicaSet cannot create its pods (its ReplicaFailure condition), if it cannot. */
+  failure?: string | undefined;
+}
+
+/** A selector Aviary narrows to one version's pods. */
+export interface ObservedSelector {
+  /** e.g. `Service api-stable`, `subset v1 of DestinationRule api-dr`. */
+  what: string;
+  /** The Rollout field that names it. */
+  field: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** One part of a Service or routing object, and which Rollout (if any) manages it. */
+export interface ObservedClaim {
+  /** e.g. `Service api-stable`, `route "primary" of VirtualService api-vs`. */
+  what: string;
+  /** The Rollout field that names it. */
+  field: string;
+  /** The Rollout (same namespace) whose annotation claims it; undefined when unclaimed. */
+  owner?: string | undefined;
+  /** Whether that owner still exists: the claim of a Rollout that is gone is free to take. */
+  ownerExists?: boolean | undefined;
 }
 
 export interface ObservedRoutes {
@@ -32,6 +67,13 @@ export interface ObservedRoutes {
   headerRoutes: readonly string[];
   /** Why written routes do not take effect yet (e.g. an HTTPRoute's parents have not accepted it). */
   pending?: string | undefined;
+  /**
+   * Weight of destinations other than stable and canary in the managed routes (a person's
+   * third destination). Aviary keeps it, so stable and canary share the rest.
+   */
+  fixedWeight?: number | undefined;
+  /** Where the fixed weight goes, for messages. */
+  fixedWeightTo?: string | undefined;
 }
 
 export interface Problem {
@@ -49,11 +91,19 @@ export type Action =
   /** spec.workloadRef: scale the referenced Deployment (to 0 once Aviary's stable pods serve). */
   | { kind: "scaleWorkload"; replicas: number }
   /** Point a Service (or a DestinationRule subset, for subset-level routing) at pods of `hash`. */
-  | { kind: "setServiceSelector"; service: string; role: Role; hash: string }
+  | { kind: "setServiceSelector"; service: string | undefined; role: Role; hash: string }
   | { kind: "setWeight"; canaryWeight: number }
   | { kind: "setHeaderRoute"; name: string; match: readonly HeaderMatch[] }
   | { kind: "removeHeaderRoute"; name: string }
-  | { kind: "notify"; notification: Notification };
+  | { kind: "notify"; notification: Notification }
+  /** Marks what `managed` names as this Rollout's (one owner per route, subset and Service). */
+  | { kind: "claim"; managed: ManagedTraffic }
+  /** Removes this Rollout's marks from what `managed` names. */
+  | { kind: "release"; managed: ManagedTraffic }
+  /** Deletion: Services and subsets select by the person's own labels again (Aviary's hash label removed). */
+  | { kind: "restoreSelectors"; managed: ManagedTraffic }
+  /** Adds or removes Aviary's finalizer on the Rollout. */
+  | { kind: "setFinalizer"; present: boolean };
 
 export type NotificationKind =
   "promoted" | "rolledBack" | "aborted" | "paused" | "stepCompleted" | "started";

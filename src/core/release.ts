@@ -73,6 +73,8 @@ export function returnTrafficToStable(
   canaryHash: string,
   scaleDownDelaySeconds: number,
   since: number,
+  /** Stable's size; undefined leaves it as it is (the spec that says it may be invalid). */
+  stableReplicas: number | undefined = d.spec.replicas,
 ): boolean {
   const st = d.status;
   const stable = st.stableHash;
@@ -81,7 +83,8 @@ export function returnTrafficToStable(
   d.dropActions(
     (a) => a.kind === "setHeaderRoute" || (a.kind === "setWeight" && a.canaryWeight > 0),
   );
-  d.scale(stable, d.spec.replicas, "stable");
+  if (stableReplicas !== undefined) d.scale(stable, stableReplicas, "stable");
+  const stableSize = stableReplicas ?? d.replicaSet(stable)?.replicas ?? 0;
   const stableSelected = select(d, services, "stable", stable);
   if (stableSelected) d.weight(0);
   const routed = d.observed.routes?.headerRoutes ?? [];
@@ -92,7 +95,7 @@ export function returnTrafficToStable(
   const trafficBack = !stableSelected
     ? false
     : d.observed.routes === undefined
-      ? d.available(stable) >= d.spec.replicas
+      ? d.available(stable) >= stableSize
       : d.observed.routes.canaryWeight === 0 && routed.length === 0;
   if (!trafficBack) {
     d.wakeAtMs(d.now + 1_000);

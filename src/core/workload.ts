@@ -4,8 +4,9 @@ import { ms } from "./clock.ts";
 
 /** The Services a strategy routes through, by role. */
 export interface ServiceNames {
-  stable: string;
-  canary: string;
+  /** Undefined with subset-level routing, where DestinationRule subsets select the versions. */
+  stable: string | undefined;
+  canary: string | undefined;
 }
 
 /** Points a role's Service at `hash` unless it already selects it. Returns whether it does now. */
@@ -49,6 +50,8 @@ export function steady(d: Decision, services: ServiceNames): void {
     d.act({ kind: "scaleWorkload", replicas: 0 });
   }
   if (available >= replicas) {
+    // The deadline clock restarts with the next wait, not from the last promotion.
+    delete d.status.lastProgressAt;
     d.phase("Healthy", `${available}/${replicas} replicas of ${stable} available`);
     d.condition(
       "Available",
@@ -58,15 +61,38 @@ export function steady(d: Decision, services: ServiceNames): void {
     );
     d.condition("Progressing", "True", "RolloutHealthy", "the rollout is healthy");
   } else {
-    d.phase("Progressing", `waiting for ${stable}: ${available}/${replicas} replicas available`);
-    d.condition(
-      "Available",
-      "False",
-      "WaitingForReplicas",
-      `${available}/${replicas} replicas available`,
-    );
-    d.wakeAtMs(d.now + 5_000);
+    waitForStable(d, stable, available, replicas);
   }
+}
+
+/**
+ * Stable is not whole (a first deploy, or pods lost since): the wait counts toward
+ * progressDeadlineSeconds, and why the ReplicaSet cannot create pods (quota, a refused
+ * template) is in the message. There is nothing to roll back to, so the deadline only
+ * reports Degraded.
+ */
+function waitForStable(d: Decision, stable: string, available: number, replicas: number): void {
+  const failure = d.replicaSet(stable)?.failure;
+  const waiting = `waiting for ${stable}: ${available}/${replicas} replicas available${failure === undefined ? "" : `; ${failure}`}`;
+  d.condition(
+    "Available",
+    "False",
+    "WaitingForReplicas",
+    `${available}/${replicas} replicas available`,
+  );
+  d.status.lastProgressAt ??= d.nowIso;
+  const since = ms(d.status.lastProgressAt) ?? d.now;
+  const deadline = since + d.spec.progressDeadlineSeconds * 1000;
+  if (d.now > deadline) {
+    const reason = `progress deadline exceeded: no progress for ${Math.round((d.now - since) / 1000)}s (progressDeadlineSeconds ${d.spec.progressDeadlineSeconds}), ${waiting}`;
+    d.phase("Degraded", reason);
+    d.condition("Progressing", "False", "ProgressDeadlineExceeded", reason);
+  } else {
+    d.phase("Progressing", waiting);
+    d.condition("Progressing", "True", "ReplicaSetUpdated", waiting);
+    d.wakeAtMs(deadline + 1_000);
+  }
+  d.wakeAtMs(d.now + 5_000);
 }
 
 /**

@@ -33,3 +33,36 @@ export class StaleRolloutError extends Error {
     super(`${key} changed while it was being reconciled; reconciling again on fresh data`);
   }
 }
+
+/**
+ * A failed call as a person reads it: the API server's own reason ("ReplicaSet x is
+ * invalid: ...", "admission webhook ... denied the request: ..."), or what went wrong on
+ * the way there.
+ */
+export function describeApiError(error: unknown): string {
+  const code = statusCodeOf(error);
+  const body = (error as { body?: unknown } | null)?.body;
+  let status: { message?: unknown; reason?: unknown } | undefined;
+  if (typeof body === "string") {
+    try {
+      status = JSON.parse(body) as typeof status;
+    } catch {
+      status = { message: body };
+    }
+  } else if (typeof body === "object" && body !== null) status = body;
+  if (code !== undefined) {
+    const reason = typeof status?.reason === "string" ? ` ${status.reason}` : "";
+    const message =
+      typeof status?.message === "string" && status.message !== ""
+        ? status.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return `the API server answered ${code}${reason}: ${message}`;
+  }
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}

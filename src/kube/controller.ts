@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
-import type { Rollout } from "../api/rollout.ts";
+import type { ManagedTraffic } from "../api/rollout.ts";
 import type { TrafficRouter } from "../traffic/router.ts";
-import { routerFor as defaultRouterFor } from "../traffic/select-router.ts";
+import { routerForManaged } from "../traffic/select-router.ts";
 import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -16,7 +16,11 @@ import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
 import { WorkQueue } from "./workqueue.ts";
 
-export type RouterFactory = (rollout: Rollout, kubeConfig: KubeConfig) => TrafficRouter | undefined;
+export type RouterFactory = (
+  managed: ManagedTraffic,
+  namespace: string,
+  kubeConfig: KubeConfig,
+) => TrafficRouter | undefined;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -67,7 +71,7 @@ export interface ControllerHandle {
 export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
   const log = options.log ?? pino({ name: "aviary" });
   const { kubeConfig } = options;
-  const routerFor = options.routerFor ?? defaultRouterFor;
+  const routerFor = options.routerFor ?? routerForManaged;
   const notifier =
     options.notifier ??
     new SlackNotifier({
@@ -111,7 +115,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const reader = new RolloutReader(kubeConfig, watches.cache);
     const ports = new KubePorts({
       kubeConfig,
-      routerFor: (rollout) => routerFor(rollout, kubeConfig),
+      routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig),
       notifier,
       prometheusAddress: options.prometheusAddress,
       cache: watches.cache,

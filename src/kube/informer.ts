@@ -78,6 +78,11 @@ export class SupervisedInformer {
     this.stopped = true;
     clearInterval(this.relistTimer);
     clearTimeout(this.restartTimer);
+    // Whoever waits for a first list that will never come now must not wait forever (a
+    // reconcile waiting here would hold up the controller's shutdown); synced stays false.
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const resolve of waiters) resolve();
     const informer = this.informer;
     this.informer = undefined;
     await informer?.stop();
@@ -88,8 +93,9 @@ export class SupervisedInformer {
     return this.listedOnce;
   }
 
+  /** Resolves once the first list completed, or once the informer is stopped. */
   whenSynced(): Promise<void> {
-    if (this.listedOnce) return Promise.resolve();
+    if (this.listedOnce || this.stopped) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 

@@ -1,5 +1,4 @@
 import {
-  AppsV1Api,
   CoreV1Api,
   CoreV1Event,
   CustomObjectsApi,
@@ -7,126 +6,162 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import type { AnalysisSpec, Rollout, RolloutStatus } from "../api/rollout.ts";
+import type { AnalysisSpec, ManagedTraffic, Rollout, RolloutStatus } from "../api/rollout.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
-import { METRIC_TEMPLATE_PLURAL, type MetricTemplate } from "../api/metric-template.ts";
-import { parseMetricTemplate } from "../api/load.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 import type { Notifier } from "../notify/notifier.ts";
-import type { Action, KubeEvent, Notification, Observed, Problem, Role } from "../core/plan.ts";
+import { templateLabels } from "../core/pod-selection.ts";
+import type { KubeEvent, Notification, Observed, ObservedClaim, Problem } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
-import { analysisSpecProblems, observeMetrics } from "../metrics/observe.ts";
-import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
-import type { ReconcilePorts } from "../runtime/reconcile-once.ts";
+import type { ReconcilePorts, WriteAction } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
-import { isConflict, isNotFound, orNotFound, StaleRolloutError } from "./api-errors.ts";
+import { AnalysisSource } from "./analysis-source.ts";
+import { describeApiError, isConflict, StaleRolloutError } from "./api-errors.ts";
+import { RolloutFinalizer } from "./finalizer.ts";
+import { PodTemplateSource, type PodTemplate } from "./pod-template-source.ts";
 import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
 import { ServiceSelectors } from "./service-selectors.ts";
 import type { ClusterCache } from "./watches.ts";
-import { resolvePrometheusAuth } from "./prometheus-auth.ts";
 import { statusChanges, statusMergePatch } from "./status-patch.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export interface KubePortsOptions {
   kubeConfig: KubeConfig;
-  /** The traffic router for a Rollout, or undefined when it routes by replicas only. */
-  routerFor: (rollout: Rollout) => TrafficRouter | undefined;
+  /** The traffic router for what a Rollout manages, or undefined when it routes by replicas only. */
+  routerFor: (managed: ManagedTraffic, namespace: string) => TrafficRouter | undefined;
   notifier?: Notifier | undefined;
   /** Prometheus address for Rollouts that do not name one. */
   prometheusAddress?: string | undefined;
   /** Name written as the Events' reporting component. */
   component?: string | undefined;
-  /** The watch cache ReplicaSets and Services are read from. */
+  /** The watch cache ReplicaSets, Services and Rollouts are read from. */
   cache: ClusterCache;
   /** Told the Rollout each status write returned, so the next read need not wait for the watch. */
   onStatusWritten?: ((rollout: Rollout, written: unknown) => void) | undefined;
 }
 
-type PodTemplate = Record<string, unknown>;
-
 /**
  * The ReconcilePorts on a real cluster. Observes and executes only: every release rule
  * is in core/decide(). Writes diff before writing, so a reconcile that changes nothing
- * sends nothing.
+ * sends nothing. Routers are built per Rollout object (one reconcile) and per target, so
+ * routes and claims come from one read.
  */
 export class KubePorts implements ReconcilePorts {
   private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly replicaSets: ReplicaSets;
   private readonly services: ServiceSelectors;
+  private readonly pods: PodTemplateSource;
+  private readonly analysis: AnalysisSource;
+  private readonly finalizer: RolloutFinalizer;
   private readonly unchanged = new WeakSet<Rollout>();
-  private readonly routers = new WeakMap<Rollout, TrafficRouter | undefined>();
+  private readonly routers = new WeakMap<Rollout, Map<string, TrafficRouter | undefined>>();
   /** The desired template per Rollout object, read in observe() and used to create ReplicaSets. */
   private readonly templates = new WeakMap<Rollout, { hash: string; template: PodTemplate }>();
-  /** The referenced Deployment's replicas, read while resolving spec.workloadRef. */
-  private readonly workloads = new WeakMap<Rollout, { replicas: number }>();
 
   constructor(private readonly options: KubePortsOptions) {
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.replicaSets = new ReplicaSets(options.kubeConfig, options.cache);
-    this.services = new ServiceSelectors(options.kubeConfig, options.cache);
+    const { kubeConfig } = options;
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.replicaSets = new ReplicaSets(kubeConfig, options.cache);
+    this.services = new ServiceSelectors(kubeConfig, options.cache);
+    this.pods = new PodTemplateSource(kubeConfig);
+    this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress);
+    this.finalizer = new RolloutFinalizer(kubeConfig);
   }
 
-  async observe(rollout: Rollout): Promise<Omit<Observed, "metrics">> {
+  async observe(
+    rollout: Rollout,
+    managed: ManagedTraffic | undefined,
+    specValid: boolean,
+  ): Promise<Omit<Observed, "metrics">> {
     const problems: Problem[] = [];
-    const desired = await this.desiredTemplate(rollout, problems);
+    const namespace = namespaceOf(rollout);
+    const desired = specValid ? await this.pods.desired(rollout, problems) : undefined;
     const hash =
       desired === undefined
         ? (rollout.status?.canaryHash ?? rollout.status?.stableHash ?? "")
-        : templateHash(desired);
-    if (desired !== undefined) this.templates.set(rollout, { hash, template: desired });
-    const replicaSets = this.replicaSets.observe(rollout);
-    const router = this.router(rollout);
-    const selectors = await this.observeSelectors(rollout, router, problems);
-    let routes: Observed["routes"];
-    if (router !== undefined) {
-      try {
-        routes = await router.observe();
-      } catch (error) {
-        if (!(error instanceof RoutingProblem)) throw error;
-        problems.push(error.problem);
-      }
-    }
+        : templateHash(desired.template);
+    if (desired !== undefined) this.templates.set(rollout, { hash, template: desired.template });
+    const observed: Omit<Observed, "metrics"> = {
+      templateHash: hash,
+      workload: desired?.workload,
+      podLabels: desired === undefined ? undefined : templateLabels(desired.template),
+      replicaSets: this.replicaSets.observe(rollout),
+      managed,
+    };
+    if (managed !== undefined) await this.observeTraffic(rollout, managed, observed, problems);
     // Checking templates must never block a reconcile (abort must always work): if the
     // check itself fails, the reading fails later and analysis holds with the reason.
-    problems.push(...(await this.analysisProblems(rollout).catch((): Problem[] => [])));
-    return {
-      templateHash: hash,
-      workload: this.workloads.get(rollout),
-      replicaSets,
-      selectors,
-      routes,
-      problems: problems.length > 0 ? problems : undefined,
-    };
+    if (specValid)
+      problems.push(...(await this.analysis.problems(rollout).catch((): Problem[] => [])));
+    if (observed.claims !== undefined) this.markStaleOwners(namespace, observed.claims);
+    return problems.length > 0 ? { ...observed, problems } : observed;
   }
 
-  async sampleMetrics(
+  /** Selectors, routes and claims, read through `managed`; what is missing becomes a problem. */
+  private async observeTraffic(
+    rollout: Rollout,
+    managed: ManagedTraffic,
+    observed: Omit<Observed, "metrics">,
+    problems: Problem[],
+  ): Promise<void> {
+    const router = this.router(rollout, managed);
+    const claims: ObservedClaim[] = [];
+    const asProblem = (error: unknown): void => {
+      if (!(error instanceof RoutingProblem)) throw error;
+      problems.push(error.problem);
+    };
+    if (router?.subsets !== undefined) {
+      try {
+        observed.selectors = await router.subsets.observe();
+        observed.selectorLabels = await router.subsets.labels();
+      } catch (error) {
+        asProblem(error);
+        observed.selectors = {};
+      }
+    } else {
+      const services = this.services.observe(namespaceOf(rollout), managed, problems);
+      observed.selectors = services.selectors;
+      observed.selectorLabels = services.selectorLabels;
+      claims.push(...services.claims);
+    }
+    if (router !== undefined) {
+      try {
+        observed.routes = await router.observe();
+        claims.push(...(await router.claims()));
+      } catch (error) {
+        asProblem(error);
+      }
+    }
+    observed.claims = claims;
+  }
+
+  /** A claim naming a Rollout that no longer exists holds nothing. */
+  private markStaleOwners(namespace: string, claims: readonly ObservedClaim[]): void {
+    for (const claim of claims as ObservedClaim[]) {
+      if (claim.owner !== undefined)
+        claim.ownerExists = this.options.cache.rollout(namespace, claim.owner) !== undefined;
+    }
+  }
+
+  sampleMetrics(
     rollout: Rollout,
     analysis: AnalysisSpec,
     observed: Omit<Observed, "metrics">,
     now: number,
   ): Promise<MetricsSample> {
-    const auth = await resolvePrometheusAuth(this.core, namespaceOf(rollout), analysis.prometheus);
-    if (!auth.ok) return { at: new Date(now).toISOString(), error: auth.error };
-    const provider = createPrometheusProvider(
-      connectionFor(analysis.prometheus, {
-        address: this.options.prometheusAddress,
-        auth: auth.auth,
-      }),
-    );
-    const hashes = {
-      canaryHash: rollout.status?.canaryHash ?? observed.templateHash,
-      stableHash: rollout.status?.stableHash ?? observed.templateHash,
-    };
-    const templates = await this.metricTemplates(rollout, analysis);
-    return observeMetrics(rollout, hashes, provider, new Date(now), { analysis, templates });
+    return this.analysis.sample(rollout, analysis, observed, now);
   }
 
-  async execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void> {
+  async execute(
+    rollout: Rollout,
+    action: WriteAction,
+    managed: ManagedTraffic | undefined,
+  ): Promise<void> {
+    const namespace = namespaceOf(rollout);
+    const me = rollout.metadata.name;
     switch (action.kind) {
       case "scaleReplicaSet": {
         const desired = this.templates.get(rollout);
@@ -137,22 +172,47 @@ export class KubePorts implements ReconcilePorts {
       case "deleteReplicaSet":
         await this.replicaSets.delete(rollout, action.hash);
         return;
-      case "setServiceSelector":
-        await this.setServiceSelector(rollout, action.service, action.role, action.hash);
+      case "setServiceSelector": {
+        const subsets = managed === undefined ? undefined : this.router(rollout, managed)?.subsets;
+        if (subsets !== undefined) await subsets.select(action.role, action.hash);
+        else if (action.service !== undefined)
+          await this.services.select(namespace, action.service, action.hash);
+        else throw new Error(`no Service or subset to point the ${action.role} side at`);
         return;
+      }
       case "setWeight":
-        await this.requireRouter(rollout).setWeight(action.canaryWeight);
+        await this.requireRouter(rollout, managed).setWeight(action.canaryWeight);
         return;
       case "setHeaderRoute":
-        await this.requireRouter(rollout).setHeaderRoute(action.name, action.match);
+        await this.requireRouter(rollout, managed).setHeaderRoute(action.name, action.match);
         return;
       case "removeHeaderRoute":
-        await this.requireRouter(rollout).removeHeaderRoute(action.name);
+        await this.requireRouter(rollout, managed).removeHeaderRoute(action.name);
         return;
       case "scaleWorkload":
-        await this.scaleWorkload(rollout, action.replicas);
+        await this.pods.scaleWorkload(rollout, action.replicas);
+        return;
+      case "claim":
+        await this.services.claim(namespace, action.managed, me, true);
+        await this.router(rollout, action.managed)?.claim(me);
+        return;
+      case "release":
+        await this.services.claim(namespace, action.managed, me, false);
+        await this.router(rollout, action.managed)?.release(me);
+        return;
+      case "restoreSelectors":
+        await this.services.restore(namespace, action.managed);
+        await this.router(rollout, action.managed)?.subsets?.restore();
+        return;
+      case "setFinalizer":
+        await this.finalizer.set(rollout, action.present);
         return;
     }
+  }
+
+  describeFailure(error: unknown): string {
+    if (error instanceof RoutingProblem) return `${error.problem.path}: ${error.problem.message}`;
+    return describeApiError(error);
   }
 
   /**
@@ -230,126 +290,22 @@ export class KubePorts implements ReconcilePorts {
     });
   }
 
-  private router(rollout: Rollout): TrafficRouter | undefined {
-    if (!this.routers.has(rollout)) this.routers.set(rollout, this.options.routerFor(rollout));
-    return this.routers.get(rollout);
+  private router(rollout: Rollout, managed: ManagedTraffic): TrafficRouter | undefined {
+    let byTarget = this.routers.get(rollout);
+    if (byTarget === undefined)
+      this.routers.set(rollout, (byTarget = new Map<string, TrafficRouter | undefined>()));
+    const key = JSON.stringify(managed);
+    if (!byTarget.has(key))
+      byTarget.set(key, this.options.routerFor(managed, namespaceOf(rollout)));
+    return byTarget.get(key);
   }
 
-  private requireRouter(rollout: Rollout): TrafficRouter {
-    const router = this.router(rollout);
+  private requireRouter(rollout: Rollout, managed: ManagedTraffic | undefined): TrafficRouter {
+    const router = managed === undefined ? undefined : this.router(rollout, managed);
     if (router === undefined)
       throw new Error(
         "the plan changes traffic weights but the Rollout declares no trafficRouting",
       );
     return router;
-  }
-
-  /** spec.template, or the template of the Deployment named by spec.workloadRef. */
-  private async desiredTemplate(
-    rollout: Rollout,
-    problems: Problem[],
-  ): Promise<PodTemplate | undefined> {
-    if (rollout.spec.template !== undefined) return rollout.spec.template;
-    const ref = rollout.spec.workloadRef;
-    if (ref === undefined) return undefined;
-    const deployment = await orNotFound(
-      this.apps.readNamespacedDeployment({ name: ref.name, namespace: namespaceOf(rollout) }),
-    );
-    if (deployment?.spec?.template === undefined) {
-      problems.push({
-        path: "spec.workloadRef.name",
-        message: `Deployment "${ref.name}" was not found in namespace "${namespaceOf(rollout)}": create it or fix the name`,
-      });
-      return undefined;
-    }
-    this.workloads.set(rollout, { replicas: deployment.spec.replicas ?? 1 });
-    return JSON.parse(JSON.stringify(deployment.spec.template)) as PodTemplate;
-  }
-
-  private async scaleWorkload(rollout: Rollout, replicas: number): Promise<void> {
-    const ref = rollout.spec.workloadRef;
-    if (ref === undefined) return;
-    await this.apps.patchNamespacedDeployment(
-      { name: ref.name, namespace: namespaceOf(rollout), body: { spec: { replicas } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
-  }
-
-  private async observeSelectors(
-    rollout: Rollout,
-    router: TrafficRouter | undefined,
-    problems: Problem[],
-  ): Promise<Observed["selectors"]> {
-    if (router?.subsets !== undefined) {
-      try {
-        return await router.subsets.observe();
-      } catch (error) {
-        if (!(error instanceof RoutingProblem)) throw error;
-        problems.push(error.problem);
-        return {};
-      }
-    }
-    return this.services.observe(rollout, problems);
-  }
-
-  private async setServiceSelector(
-    rollout: Rollout,
-    service: string,
-    role: Role,
-    hash: string,
-  ): Promise<void> {
-    const router = this.router(rollout);
-    if (router?.subsets !== undefined) {
-      await router.subsets.select(role, hash);
-      return;
-    }
-    await this.services.select(rollout, service, hash);
-  }
-
-  /**
-   * MetricTemplates that are missing or use unknown variables: InvalidSpec, found before
-   * any reading is attempted. Only Rollouts that reference templates pay for the LIST.
-   */
-  private async analysisProblems(rollout: Rollout): Promise<Problem[]> {
-    const { canary, blueGreen } = rollout.spec.strategy;
-    const analyses: [string, AnalysisSpec | undefined][] = [
-      ["spec.strategy.canary.analysis", canary?.analysis],
-      ["spec.strategy.blueGreen.prePromotionAnalysis", blueGreen?.prePromotionAnalysis],
-      ["spec.strategy.blueGreen.postPromotionAnalysis", blueGreen?.postPromotionAnalysis],
-    ];
-    const problems: Problem[] = [];
-    for (const [path, analysis] of analyses) {
-      if (analysis === undefined || !analysis.metrics.some((m) => m.templateRef !== undefined))
-        continue;
-      const templates = await this.metricTemplates(rollout, analysis);
-      for (const problem of analysisSpecProblems(rollout, templates, analysis)) {
-        problems.push({ path: problem.field.replace(/^analysis/, path), message: problem.message });
-      }
-    }
-    return problems;
-  }
-
-  private async metricTemplates(
-    rollout: Rollout,
-    analysis: AnalysisSpec,
-  ): Promise<Record<string, MetricTemplate>> {
-    if (!analysis.metrics.some((m) => m.templateRef !== undefined)) return {};
-    try {
-      const list = (await this.custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: namespaceOf(rollout),
-        plural: METRIC_TEMPLATE_PLURAL,
-      })) as { items?: unknown[] };
-      const templates: Record<string, MetricTemplate> = {};
-      for (const item of list.items ?? []) {
-        const parsed = parseMetricTemplate(item);
-        if (parsed.ok) templates[parsed.template.metadata.name] = parsed.template;
-      }
-      return templates;
-    } catch (error) {
-      if (isNotFound(error)) return {};
-      throw error;
-    }
   }
 }

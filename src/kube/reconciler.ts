@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import { parseRollout } from "../api/load.ts";
 import { RolloutStatus, type Rollout } from "../api/rollout.ts";
-import { decide } from "../core/decide.ts";
 import { reconcileOnce } from "../runtime/reconcile-once.ts";
 import { StaleRolloutError } from "./api-errors.ts";
 import type { ControllerMetrics } from "./controller-metrics.ts";
@@ -40,21 +39,12 @@ export class Reconciler {
         return undefined;
       }
       const parsed = parseRollout(raw);
-      if (!parsed.ok) {
-        const shell = shellOf(raw);
-        const plan = decide(
-          shell,
-          { templateHash: "", replicaSets: [] },
-          Date.now(),
-          parsed.problems,
-        );
-        await this.ports.writeStatus(shell, plan.status);
-        for (const event of plan.events) await this.ports.emit(shell, event);
-        this.metrics.record({ metadata: shell.metadata, status: plan.status });
-        return { requeueAfter: MAX_REQUEUE_SECONDS };
-      }
-      const plan = await reconcileOnce(this.ports, parsed.rollout, Date.now(), []);
-      this.metrics.record({ metadata: parsed.rollout.metadata, status: plan.status });
+      // An invalid Rollout still goes through the same reconcile: nothing moves forward,
+      // but its commands run and an abort puts traffic back through status.managed.
+      const rollout = parsed.ok ? parsed.rollout : shellOf(raw);
+      const problems = parsed.ok ? [] : parsed.problems;
+      const plan = await reconcileOnce(this.ports, rollout, Date.now(), problems);
+      this.metrics.record({ metadata: rollout.metadata, status: plan.status });
       this.log.debug(
         {
           rollout: key,
@@ -65,6 +55,7 @@ export class Reconciler {
         },
         "reconciled",
       );
+      if (!parsed.ok) return { requeueAfter: MAX_REQUEUE_SECONDS };
       if (plan.requeueAfter !== undefined)
         return { requeueAfter: Math.min(plan.requeueAfter, MAX_REQUEUE_SECONDS) };
       return { requeueAfter: plan.status.phase === "Healthy" ? undefined : MAX_REQUEUE_SECONDS };
@@ -82,8 +73,8 @@ export class Reconciler {
 }
 
 /**
- * A Rollout that failed validation, reduced to what decide() reads when it only reports
- * problems: identity, metadata and the stored status (if that still parses).
+ * A Rollout that failed validation, reduced to what the reconcile of an invalid spec reads:
+ * identity, metadata and the stored status (if that still parses). Its spec is never read.
  */
 function shellOf(raw: unknown): Rollout {
   const object = raw as { metadata?: Rollout["metadata"]; status?: unknown };

@@ -49,12 +49,21 @@ export class ReplicaSets {
         ) ?? false;
       if (hash === undefined || !owned || rs.metadata?.deletionTimestamp != null) return [];
       const created = rs.metadata?.creationTimestamp;
+      // The replicaset controller says here why it cannot create pods (quota, admission...).
+      const failure = rs.status?.conditions?.find(
+        (c) => c.type === "ReplicaFailure" && c.status === "True",
+      );
       return [
         {
           hash,
           replicas: rs.spec?.replicas ?? 0,
           availableReplicas: rs.status?.availableReplicas ?? 0,
           createdAt: created == null ? undefined : new Date(created).toISOString(),
+          ...(failure === undefined
+            ? {}
+            : {
+                failure: `ReplicaSet ${rs.metadata?.name ?? hash} cannot create pods (${failure.reason ?? "ReplicaFailure"}): ${failure.message ?? "no message"}`,
+              }),
         },
       ];
     });
@@ -159,7 +168,10 @@ interface ReplicaSetLike {
     creationTimestamp?: string | Date | null;
   };
   spec?: { replicas?: number };
-  status?: { availableReplicas?: number };
+  status?: {
+    availableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
 
 /** The ReplicaSet object: the pod template with the hash labels, selected by them, owned by the Rollout. */

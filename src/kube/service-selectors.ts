@@ -5,26 +5,32 @@ import {
   type KubeConfig,
   type V1Service,
 } from "@kubernetes/client-node";
-import { POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
-import type { Rollout } from "../api/rollout.ts";
-import type { Observed, Problem, Role } from "../core/plan.ts";
-import { isConflict } from "./api-errors.ts";
+import { MANAGED_BY_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
+import type { ManagedTraffic } from "../api/rollout.ts";
+import { serviceNamesOf, strategyField } from "../core/managed.ts";
+import type { Observed, ObservedClaim, ObservedSelector, Problem, Role } from "../core/plan.ts";
+import { isConflict, isNotFound } from "./api-errors.ts";
 import { OwnWrites } from "./own-writes.ts";
-import { namespaceOf } from "./replica-sets.ts";
 import type { ClusterCache } from "./watches.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 interface ServiceLike {
-  metadata?: { name?: string; resourceVersion?: string };
+  metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
   spec?: { selector?: Record<string, string> };
 }
 
+export interface ServicesObserved {
+  selectors: Observed["selectors"];
+  selectorLabels: Observed["selectorLabels"];
+  claims: ObservedClaim[];
+}
+
 /**
- * The stable and canary Services' pod-template-hash selectors: read from the watch cache
- * (with our own writes over it until the watch delivers them), written with the
- * resourceVersion read. A conflict means the cache was behind: the write is retried once
- * on a fresh read from the API server.
+ * The stable and canary Services: their pod-template-hash selectors, the rest of their
+ * selectors, and which Rollout claims them. Read from the watch cache (with our own writes
+ * over it until the watch delivers them), written with the resourceVersion read. A
+ * conflict means the cache was behind: the write is retried once on a fresh read.
  */
 export class ServiceSelectors {
   private readonly core: CoreV1Api;
@@ -37,36 +43,112 @@ export class ServiceSelectors {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  observe(rollout: Rollout, problems: Problem[]): Observed["selectors"] {
-    const services = servicesOf(rollout);
-    const namespace = namespaceOf(rollout);
-    const read = (role: Role): string | undefined => {
-      const { name, path } = services[role];
+  observe(namespace: string, managed: ManagedTraffic, problems: Problem[]): ServicesObserved {
+    const services = servicesOf(managed);
+    const selectors: NonNullable<Observed["selectors"]> = {};
+    const selectorLabels: NonNullable<Observed["selectorLabels"]> = {};
+    const claims: ObservedClaim[] = [];
+    for (const role of ["stable", "canary"] as const) {
+      const named = services[role];
+      if (named === undefined) continue;
+      const { name, path } = named;
       const service = this.current(namespace, name);
       if (service === undefined) {
         problems.push({
           path,
           message: `Service "${name}" was not found in namespace "${namespace}": create it or fix the name`,
         });
-        return undefined;
+        continue;
       }
-      return service.spec?.selector?.[POD_TEMPLATE_HASH_LABEL];
-    };
-    return { stable: read("stable"), canary: read("canary") };
+      const selector = service.spec?.selector ?? {};
+      selectors[role] = selector[POD_TEMPLATE_HASH_LABEL];
+      const observed: ObservedSelector = { what: `Service ${name}`, field: path, labels: selector };
+      selectorLabels[role] = observed;
+      // Both roles may name one Service (subset-level); it is claimed once.
+      if (!claims.some((c) => c.what === observed.what))
+        claims.push({
+          what: `Service ${name}`,
+          field: path,
+          owner: service.metadata?.annotations?.[MANAGED_BY_ANNOTATION],
+        });
+    }
+    return { selectors, selectorLabels, claims };
   }
 
-  async select(rollout: Rollout, service: string, hash: string): Promise<void> {
-    const namespace = namespaceOf(rollout);
-    const cached = this.current(namespace, service);
-    if (cached?.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === hash) return;
+  async select(namespace: string, service: string, hash: string): Promise<void> {
+    await this.write(namespace, service, (current) =>
+      current.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === hash
+        ? undefined
+        : { spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: hash } } },
+    );
+  }
+
+  /** Marks (owner) or unmarks (undefined: removes `owner`'s mark) the Services as managed by a Rollout. */
+  async claim(
+    namespace: string,
+    managed: ManagedTraffic,
+    owner: string,
+    claim: boolean,
+  ): Promise<void> {
+    for (const name of serviceList(managed)) {
+      await this.write(
+        namespace,
+        name,
+        (current) => {
+          const held = current.metadata?.annotations?.[MANAGED_BY_ANNOTATION];
+          if (claim) return held === owner ? undefined : annotate(owner);
+          return held === owner ? annotate(null) : undefined;
+        },
+        !claim,
+      );
+    }
+  }
+
+  /** Deletion: the Services select by the person's own labels again. */
+  async restore(namespace: string, managed: ManagedTraffic): Promise<void> {
+    for (const name of serviceList(managed)) {
+      await this.write(
+        namespace,
+        name,
+        (current) =>
+          current.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === undefined
+            ? undefined
+            : { spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: null } } },
+        true,
+      );
+    }
+  }
+
+  /**
+   * Sends the merge patch `change` computes from the current Service (none when it returns
+   * undefined). `missingIsDone`: a Service that is gone needs no cleanup.
+   */
+  private async write(
+    namespace: string,
+    name: string,
+    change: (current: ServiceLike) => Record<string, unknown> | undefined,
+    missingIsDone = false,
+  ): Promise<void> {
+    const cached = this.current(namespace, name);
     try {
-      await this.patch(namespace, service, cached, hash);
+      if (cached === undefined && missingIsDone) return;
+      const body = change(cached ?? {});
+      if (body === undefined) return;
+      await this.patch(namespace, name, cached, body);
     } catch (error) {
+      if (missingIsDone && isNotFound(error)) return;
       if (!isConflict(error) && cached !== undefined) throw error;
       // Behind the API server (or not cached yet): read it fresh and try once more.
-      const fresh = await this.core.readNamespacedService({ name: service, namespace });
-      if (fresh.spec?.selector?.[POD_TEMPLATE_HASH_LABEL] === hash) return;
-      await this.patch(namespace, service, fresh, hash);
+      let fresh: V1Service;
+      try {
+        fresh = await this.core.readNamespacedService({ name, namespace });
+      } catch (readError) {
+        if (missingIsDone && isNotFound(readError)) return;
+        throw readError;
+      }
+      const body = change(fresh);
+      if (body === undefined) return;
+      await this.patch(namespace, name, fresh, body);
     }
   }
 
@@ -74,11 +156,12 @@ export class ServiceSelectors {
     namespace: string,
     name: string,
     current: ServiceLike | undefined,
-    hash: string,
+    change: Record<string, unknown>,
   ): Promise<void> {
+    const metadata = (change.metadata ?? {}) as Record<string, unknown>;
     const body = {
-      metadata: { resourceVersion: current?.metadata?.resourceVersion },
-      spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: hash } },
+      ...change,
+      metadata: { ...metadata, resourceVersion: current?.metadata?.resourceVersion },
     };
     const patched: V1Service = await this.core.patchNamespacedService(
       { name, namespace, body },
@@ -92,18 +175,26 @@ export class ServiceSelectors {
   }
 }
 
-/** The two Services of a strategy, by role, with the field that names each. */
-export function servicesOf(rollout: Rollout): Record<Role, { name: string; path: string }> {
-  const { canary, blueGreen } = rollout.spec.strategy;
-  if (canary !== undefined) {
-    return {
-      stable: { name: canary.stableService, path: "spec.strategy.canary.stableService" },
-      canary: { name: canary.canaryService, path: "spec.strategy.canary.canaryService" },
-    };
-  }
-  if (blueGreen === undefined) throw new Error("the Rollout declares no strategy");
+function annotate(owner: string | null): Record<string, unknown> {
+  return { metadata: { annotations: { [MANAGED_BY_ANNOTATION]: owner } } };
+}
+
+/** The Services whose selectors Aviary narrows, by role, with the field that names each. */
+function servicesOf(
+  managed: ManagedTraffic,
+): Record<Role, { name: string; path: string } | undefined> {
+  const names = serviceNamesOf(managed);
+  const field = strategyField(managed);
+  const canary = managed.strategy === "canary";
+  const at = (name: string | undefined, key: string) =>
+    name === undefined ? undefined : { name, path: `${field}.${key}` };
   return {
-    stable: { name: blueGreen.activeService, path: "spec.strategy.blueGreen.activeService" },
-    canary: { name: blueGreen.previewService, path: "spec.strategy.blueGreen.previewService" },
+    stable: at(names.stable, canary ? "stableService" : "activeService"),
+    canary: at(names.canary, canary ? "canaryService" : "previewService"),
   };
+}
+
+function serviceList(managed: ManagedTraffic): string[] {
+  const names = serviceNamesOf(managed);
+  return [...new Set([names.stable, names.canary].filter((n) => n !== undefined))];
 }

@@ -50,7 +50,8 @@ function planFor(rollout: Rollout, override: AnalysisSpec | undefined): Plan | u
   if (canary) {
     const analysis = override ?? canary.analysis;
     if (!analysis) return undefined;
-    const { canaryService, stableService, trafficRouting: routing } = canary;
+    // Subset-level routing may name no Services: its queries tell versions apart by revision.
+    const { canaryService = "", stableService = "", trafficRouting: routing } = canary;
     return { analysis, routing, namespace, canaryService, stableService };
   }
   if (blueGreen) {
@@ -225,6 +226,14 @@ export function analysisSpecProblems(
     }
     const custom = Object.keys(template.spec.variables ?? {});
     const unknown = unknownVariables(template.spec.query, custom);
+    for (const service of ["canaryService", "stableService"] as const) {
+      const uses = new RegExp(`\\{\\{\\s*${service}\\s*\\}\\}`).test(template.spec.query);
+      if (plan[service] !== "" || !uses) continue;
+      problems.push({
+        field,
+        message: `MetricTemplate "${ref.name}" uses {{${service}}}, but the Rollout names no ${service} (subset-level routing); set spec.strategy.canary.${service}, or query by {{canaryHash}}/{{stableHash}}`,
+      });
+    }
     if (unknown.length > 0) {
       const names = unknown.map((v) => `{{${v}}}`).join(", ");
       const message = `MetricTemplate "${ref.name}" uses unknown variables ${names}; allowed variables are ${allowedVariables(custom)}`;

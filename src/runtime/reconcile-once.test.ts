@@ -21,6 +21,7 @@ function ports(overrides: Partial<ReconcilePorts> = {}) {
       Promise.resolve(void log.push("writeStatus", (r.status = s).phase ?? "")),
     notify: (_r, n) => Promise.resolve(void log.push(`notify ${n.kind}`)),
     emit: (_r, e) => Promise.resolve(void log.push(`emit ${e.reason}`)),
+    describeFailure: (error) => (error instanceof Error ? error.message : String(error)),
   };
   return { log, ports: { ...base, ...overrides } };
 }

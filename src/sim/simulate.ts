@@ -1,3 +1,4 @@
+import { FINALIZER } from "../api/labels.ts";
 import type { AnalysisSpec, Rollout } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 import type { Notification, Problem } from "../core/plan.ts";
@@ -103,9 +104,10 @@ export async function simulate(
   let currentHash = stableHash;
   const notifications: Notification[] = [];
   const ports: ReconcilePorts = {
-    observe: () =>
+    observe: (_r, managed) =>
       Promise.resolve({
         templateHash: currentHash,
+        managed,
         replicaSets: world.observeReplicaSets(),
         selectors: { ...world.selectors },
         routes: routed
@@ -120,7 +122,13 @@ export async function simulate(
         ),
         stable: world.counterFor(seen.selectors?.stable),
       }),
-    execute: (_r, action) => Promise.resolve(world.execute(action)),
+    execute: (r, action) => {
+      // The finalizer lives on the Rollout itself, not in the simulated cluster.
+      if (action.kind === "setFinalizer") r.metadata.finalizers = action.present ? [FINALIZER] : [];
+      else world.execute(action);
+      return Promise.resolve();
+    },
+    describeFailure: (error) => (error instanceof Error ? error.message : String(error)),
     // Stored through the same merge patch the controller sends, so every reconcile starts
     // from exactly what a restarted controller would read back.
     writeStatus: (r, status) =>

@@ -65,6 +65,7 @@ export class SimWorld {
   }
 
   execute(action: Exclude<Action, { kind: "notify" }>): void {
+    // (claims and finalizers are no-ops: the world holds one Rollout)
     switch (action.kind) {
       case "scaleReplicaSet":
         this.scale(action.hash, action.replicas);
@@ -87,6 +88,12 @@ export class SimWorld {
         return;
       case "scaleWorkload":
         // The simulated world has no Deployment of its own.
+        return;
+      case "claim":
+      case "release":
+      case "restoreSelectors":
+      case "setFinalizer":
+        // One Rollout per simulated world: nothing to mark, nothing to hand back.
         return;
     }
   }

@@ -71,3 +71,30 @@ export function selectSubsetPatch(
   if (labels[POD_TEMPLATE_HASH_LABEL] === hash) return [];
   return [nameGuard, ...guardedSet(`${subsetPath}/labels`, labels, POD_TEMPLATE_HASH_LABEL, hash)];
 }
+
+/** Every label a subset selects by, or undefined when the subset does not exist. */
+export function subsetLabels(dr: Json, subset: string): Record<string, string> | undefined {
+  const entry = subsets(dr).find((s) => s.name === subset);
+  if (entry === undefined) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(asObject(entry.labels)))
+    if (typeof value === "string") labels[key] = value;
+  return labels;
+}
+
+/** Removes Aviary's hash label from the named subsets, leaving the person's labels; empty when none has it. */
+export function restoreSubsetsPatch(dr: Json, names: readonly string[]): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  subsets(dr).forEach((entry, index) => {
+    if (!names.includes(asString(entry.name) ?? "")) return;
+    const labels = asObject(entry.labels);
+    if (!(POD_TEMPLATE_HASH_LABEL in labels)) return;
+    const path = pointer("spec", "subsets", index, "labels", POD_TEMPLATE_HASH_LABEL);
+    ops.push(
+      { op: "test", path: pointer("spec", "subsets", index, "name"), value: entry.name },
+      { op: "test", path, value: labels[POD_TEMPLATE_HASH_LABEL] },
+      { op: "remove", path },
+    );
+  });
+  return ops;
+}

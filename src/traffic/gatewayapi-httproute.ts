@@ -1,6 +1,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { HeaderMatch } from "../api/rollout.ts";
-import type { ObservedRoutes } from "../core/plan.ts";
+import { MANAGED_BACKENDS_ANNOTATION } from "../api/labels.ts";
+import type { ObservedClaim, ObservedRoutes } from "../core/plan.ts";
+import { claimPatch, readClaims, type Part } from "./claims.ts";
 import {
   addHeaderRulePatch,
   httpRouteWeightPatch,
@@ -47,5 +49,34 @@ export class GatewayApiHttpRouteRouter implements TrafficRouter {
 
   removeHeaderRoute(name: string): Promise<void> {
     return this.route.update((route) => removeHeaderRulePatch(route, name));
+  }
+
+  async claims(): Promise<ObservedClaim[]> {
+    return readClaims(await this.route.peek(), MANAGED_BACKENDS_ANNOTATION, [this.part()]);
+  }
+
+  async claim(owner: string): Promise<void> {
+    const key = this.part().key;
+    await this.route.update((route) =>
+      claimPatch(route, MANAGED_BACKENDS_ANNOTATION, [key], owner, true),
+    );
+  }
+
+  async release(owner: string): Promise<void> {
+    if (!(await this.route.exists())) return;
+    const key = this.part().key;
+    await this.route.update((route) =>
+      claimPatch(route, MANAGED_BACKENDS_ANNOTATION, [key], owner, false),
+    );
+  }
+
+  /** What Aviary manages in an HTTPRoute: the weights of the rules that send traffic to both Services. */
+  private part(): Part {
+    const { stableService, canaryService, strategyField } = this.target;
+    return {
+      key: `${stableService},${canaryService}`,
+      what: `the rules of HTTPRoute ${this.route.name} with backends ${stableService} and ${canaryService}`,
+      field: `${strategyField}.trafficRouting.gatewayAPI.httpRoute.name`,
+    };
   }
 }

@@ -49,6 +49,7 @@ export function weightedRuleIndexes(route: Json, target: HttpRouteTarget): numbe
     );
     return roles.has("stable") && roles.has("canary") ? [index] : [];
   });
+  for (const index of indexes) checkWeightedRule(route, rules(route)[index] ?? {}, index, target);
   if (indexes.length === 0) {
     const name = asString(asObject(route.metadata).name) ?? "?";
     const field = `${target.strategyField}.trafficRouting.gatewayAPI.httpRoute.name`;
@@ -65,9 +66,46 @@ export function weightedRuleIndexes(route: Json, target: HttpRouteTarget): numbe
 const weightOf = (ref: Json): number =>
   typeof ref.weight === "number" ? ref.weight : DEFAULT_BACKEND_WEIGHT;
 
+/**
+ * Each weighted rule has one stable and one canary backend. Other backends are kept with
+ * their weight only when the rule's weights are percentages (they add up to 100): Gateway
+ * API weights are proportions, so otherwise rewriting stable and canary would change
+ * their share.
+ */
+function checkWeightedRule(route: Json, rule: Json, index: number, target: HttpRouteTarget): void {
+  const name = asString(asObject(route.metadata).name) ?? "?";
+  const field = `${target.strategyField}.trafficRouting.gatewayAPI.httpRoute.name`;
+  const refs = asArray(rule.backendRefs).map(asObject);
+  for (const role of ["stable", "canary"] as const) {
+    const count = refs.filter((ref) => backendRole(ref, target) === role).length;
+    if (count > 1) {
+      const service = role === "stable" ? target.stableService : target.canaryService;
+      throw new RoutingProblem({
+        path: field,
+        message: `rule ${index} of HTTPRoute ${name} lists Service ${service} ${count} times; list it once, or Aviary's weights would not add up.`,
+      });
+    }
+  }
+  const others = refs.filter((ref) => backendRole(ref, target) === undefined);
+  const total = refs.reduce((sum, ref) => sum + weightOf(ref), 0);
+  if (others.length > 0 && total !== FULL_WEIGHT)
+    throw new RoutingProblem({
+      path: field,
+      message: `rule ${index} of HTTPRoute ${name} sends traffic to other backends too, and its weights add up to ${total}, not 100: Aviary keeps other backends' share only when the weights are percentages; make them add up to 100, or move the other backends to their own rule.`,
+    });
+}
+
+function otherWeight(rule: Json, target: HttpRouteTarget): number {
+  return asArray(rule.backendRefs)
+    .map(asObject)
+    .filter((ref) => backendRole(ref, target) === undefined)
+    .reduce((sum, ref) => sum + weightOf(ref), 0);
+}
+
 export function observeHttpRoute(route: Json, target: HttpRouteTarget): ObservedRoutes {
   const all = rules(route);
-  const first = all[weightedRuleIndexes(route, target)[0] ?? 0] ?? {};
+  const managed = weightedRuleIndexes(route, target).map((index) => all[index] ?? {});
+  const first = managed[0] ?? {};
   let canary = 0;
   let total = 0;
   for (const ref of asArray(first.backendRefs).map(asObject)) {
@@ -76,11 +114,25 @@ export function observeHttpRoute(route: Json, target: HttpRouteTarget): Observed
     total += weightOf(ref);
     if (role === "canary") canary += weightOf(ref);
   }
-  // Gateway API weights are proportions; report the canary's share in percent.
-  const canaryWeight = total === 0 ? 0 : Math.round((FULL_WEIGHT * canary) / total);
   const headerRoutes = all
     .filter(isManagedRule)
     .map((rule) => (asString(rule.name) ?? "").slice(MANAGED_ROUTE_PREFIX.length));
+  const fixedWeight = Math.max(0, ...managed.map((rule) => otherWeight(rule, target)));
+  if (fixedWeight > 0) {
+    // The rule's weights are percentages (checked above): the canary's is its share.
+    const to = managed
+      .flatMap((rule) => asArray(rule.backendRefs).map(asObject))
+      .filter((ref) => backendRole(ref, target) === undefined)
+      .map((ref) => `${asString(ref.kind) ?? "Service"} ${asString(ref.name) ?? "?"}`);
+    return {
+      canaryWeight: canary,
+      headerRoutes,
+      fixedWeight,
+      fixedWeightTo: [...new Set(to)].join(", "),
+    };
+  }
+  // Gateway API weights are proportions; report the canary's share in percent.
+  const canaryWeight = total === 0 ? 0 : Math.round((FULL_WEIGHT * canary) / total);
   return { canaryWeight, headerRoutes };
 }
 
@@ -92,11 +144,17 @@ export function httpRouteWeightPatch(
   const all = rules(route);
   const ops: JsonPatchOp[] = [];
   for (const index of weightedRuleIndexes(route, target)) {
+    const left = FULL_WEIGHT - otherWeight(all[index] ?? {}, target);
+    if (canaryWeight > left)
+      throw new RoutingProblem({
+        path: `${target.strategyField}.trafficRouting.gatewayAPI.httpRoute.name`,
+        message: `a canary weight of ${canaryWeight}% does not fit beside the ${FULL_WEIGHT - left}% rule ${index} sends to other backends; lower the step's weight or remove them.`,
+      });
     asArray(all[index]?.backendRefs).forEach((raw, refIndex) => {
       const ref = asObject(raw);
       const role = backendRole(ref, target);
       if (role === undefined) return;
-      const wanted = role === "canary" ? canaryWeight : FULL_WEIGHT - canaryWeight;
+      const wanted = role === "canary" ? canaryWeight : left - canaryWeight;
       if (ref.weight === wanted) return;
       const refPath = pointer("spec", "rules", index, "backendRefs", refIndex);
       ops.push(

@@ -1,9 +1,11 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { HeaderMatch } from "../api/rollout.ts";
-import type { ObservedRoutes, Role } from "../core/plan.ts";
-import { asString, type Json } from "./json-patch.ts";
+import { MANAGED_ROUTES_ANNOTATION } from "../api/labels.ts";
+import type { ObservedClaim, ObservedRoutes, Role } from "../core/plan.ts";
+import { claimPatch, readClaims, type Part } from "./claims.ts";
+import { asArray, asObject, asString, type Json } from "./json-patch.ts";
 import { RoutingObject, VIRTUAL_SERVICES } from "./routing-object.ts";
-import type { TrafficRouter } from "./router.ts";
+import { MANAGED_ROUTE_PREFIX, type TrafficRouter } from "./router.ts";
 import {
   addHeaderRoutePatch,
   hostNamesService,
@@ -94,4 +96,50 @@ export class IstioVirtualServiceRouter implements TrafficRouter {
   removeHeaderRoute(name: string): Promise<void> {
     return this.virtualService.update((vs) => removeHeaderRoutePatch(vs, name));
   }
+
+  async claims(): Promise<ObservedClaim[]> {
+    const vs = await this.virtualService.peek();
+    return readClaims(vs, MANAGED_ROUTES_ANNOTATION, this.routeParts(vs));
+  }
+
+  async claim(owner: string): Promise<void> {
+    await this.virtualService.update((vs) =>
+      claimPatch(vs, MANAGED_ROUTES_ANNOTATION, keys(this.routeParts(vs)), owner, true),
+    );
+  }
+
+  async release(owner: string): Promise<void> {
+    if (!(await this.virtualService.exists())) return;
+    await this.virtualService.update((vs) =>
+      claimPatch(vs, MANAGED_ROUTES_ANNOTATION, keys(this.routeParts(vs)), owner, false),
+    );
+  }
+
+  /** The routes whose weights this Rollout manages: named ones, or the only http route. */
+  private routeParts(vs: Json): Part[] {
+    const name = this.virtualService.name;
+    const routesField = `${this.target.field}.routes`;
+    if (this.target.routes !== undefined && this.target.routes.length > 0)
+      return this.target.routes.map((route) => ({
+        key: route,
+        what: `route "${route}" of VirtualService ${name}`,
+        field: routesField,
+      }));
+    const only = asArray(asObject(vs.spec).http)
+      .map((route) => asString(asObject(route).name))
+      .filter((route) => !(route ?? "").startsWith(MANAGED_ROUTE_PREFIX));
+    const key = only.length === 1 ? (only[0] ?? ONLY_ROUTE) : ONLY_ROUTE;
+    return [
+      {
+        key,
+        what: `the http route of VirtualService ${name}`,
+        field: `${this.target.field}.name`,
+      },
+    ];
+  }
 }
+
+/** The claim key of a VirtualService's only, unnamed http route. */
+const ONLY_ROUTE = "*";
+
+const keys = (parts: readonly Part[]): string[] => parts.map((part) => part.key);

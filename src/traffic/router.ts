@@ -1,5 +1,11 @@
 import type { HeaderMatch } from "../api/rollout.ts";
-import type { ObservedRoutes, Problem, Role } from "../core/plan.ts";
+import type {
+  ObservedClaim,
+  ObservedRoutes,
+  ObservedSelector,
+  Problem,
+  Role,
+} from "../core/plan.ts";
 
 /**
  * One mesh's way of moving traffic between stable and canary. Implementations edit only
@@ -19,14 +25,25 @@ export interface TrafficRouter {
   setWeight(canaryWeight: number): Promise<void>;
   setHeaderRoute(name: string, match: readonly HeaderMatch[]): Promise<void>;
   removeHeaderRoute(name: string): Promise<void>;
+  /** Who holds each part this router manages (routes, subsets, backend pairs), from the last read. */
+  claims(): Promise<ObservedClaim[]>;
+  /** Marks the parts as `owner`'s (claim), or removes owner's marks (release; a missing object needs none). */
+  claim(owner: string): Promise<void>;
+  release(owner: string): Promise<void>;
   /**
    * Subset-level routing only (Istio DestinationRule): which hash each subset selects, and
    * pointing a subset at a hash. Undefined for routers that route between two Services.
    */
-  subsets?: {
-    observe(): Promise<{ stable?: string | undefined; canary?: string | undefined }>;
-    select(role: Role, hash: string): Promise<void>;
-  };
+  subsets?: SubsetRouter;
+}
+
+export interface SubsetRouter {
+  observe(): Promise<{ stable?: string | undefined; canary?: string | undefined }>;
+  select(role: Role, hash: string): Promise<void>;
+  /** Every label each subset selects by (from the last read). */
+  labels(): Promise<{ stable?: ObservedSelector; canary?: ObservedSelector }>;
+  /** Removes Aviary's hash label from both subsets, leaving the person's own labels. */
+  restore(): Promise<void>;
 }
 
 export interface ParentsAcceptance {

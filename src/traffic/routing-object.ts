@@ -82,6 +82,8 @@ function isLostRace(error: unknown): boolean {
 export class RoutingObject {
   private readonly api: CustomObjectsApi;
   private version: string | undefined;
+  /** The last read, reused by later reads of the same reconcile (routes and claims in one GET). */
+  private lastRead: Json | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -104,7 +106,31 @@ export class RoutingObject {
     return { group, version, plural, namespace: this.namespace, name: this.name };
   }
 
+  /** A fresh read of the object. */
   async get(): Promise<Json> {
+    this.lastRead = await this.fetch();
+    return this.lastRead;
+  }
+
+  /** The object as this router last read or wrote it (routes and claims from one GET). */
+  async peek(): Promise<Json> {
+    return this.lastRead ?? (await this.get());
+  }
+
+  /** Whether the object exists (a missing one needs no cleanup). */
+  async exists(): Promise<boolean> {
+    try {
+      await this.peek();
+      return true;
+    } catch (error) {
+      if (error instanceof RoutingProblem && this.missing) return false;
+      throw error;
+    }
+  }
+
+  private missing = false;
+
+  private async fetch(): Promise<Json> {
     const versions = this.version ? [this.version] : this.resource.versions;
     for (const version of versions) {
       try {
@@ -117,6 +143,7 @@ export class RoutingObject {
         if (errorCode(error) !== 404) throw error;
         // A NotFound Status names the object; a bare 404 means this version is not served.
         if (errorStatus(error)?.reason === "NotFound") {
+          this.missing = true;
           const { kind } = this.resource;
           throw this.problem(
             `${kind} ${this.namespace}/${this.name} does not exist; create it or fix the name in the Rollout.`,
@@ -141,12 +168,13 @@ export class RoutingObject {
       const ops = compute(object);
       if (ops.length === 0) return;
       try {
-        await this.api.patchNamespacedCustomObject(
+        this.lastRead = (await this.api.patchNamespacedCustomObject(
           { ...this.coordinates(this.version ?? this.resource.versions[0] ?? "v1"), body: ops },
           JSON_PATCH,
-        );
+        )) as Json;
         return;
       } catch (error) {
+        this.lastRead = undefined;
         if (isLostRace(error)) {
           // Transient, not the spec's fault: a plain error, so the caller requeues with backoff.
           if (attempt >= MAX_ATTEMPTS)

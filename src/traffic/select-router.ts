@@ -1,5 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Rollout, TrafficRouting } from "../api/rollout.ts";
+import type { ManagedTraffic, Rollout } from "../api/rollout.ts";
+import { managedFromSpec, strategyField } from "../core/managed.ts";
 import { GatewayApiHttpRouteRouter } from "./gatewayapi-httproute.ts";
 import { IstioDestinationRuleRouter } from "./istio-destinationrule.ts";
 import {
@@ -9,43 +10,31 @@ import {
 } from "./istio-virtualservice.ts";
 import type { TrafficRouter } from "./router.ts";
 
-/** The Services and routing a Rollout's strategy names; blue/green's active is stable, its preview is canary. */
-function strategyRouting(
-  rollout: Rollout,
-): { services: ServicePair; routing: TrafficRouting | undefined } | undefined {
-  const { canary, blueGreen } = rollout.spec.strategy;
-  if (canary) {
-    const services: ServicePair = {
-      stable: canary.stableService,
-      canary: canary.canaryService,
-      strategyField: "spec.strategy.canary",
-      stableField: "stableService",
-      canaryField: "canaryService",
-    };
-    return { services, routing: canary.trafficRouting };
-  }
-  if (blueGreen) {
-    const services: ServicePair = {
-      stable: blueGreen.activeService,
-      canary: blueGreen.previewService,
-      strategyField: "spec.strategy.blueGreen",
-      stableField: "activeService",
-      canaryField: "previewService",
-    };
-    return { services, routing: blueGreen.trafficRouting };
-  }
-  return undefined;
+/** The Services traffic moves between; blue/green's active is stable, its preview is canary. */
+function servicePair(managed: ManagedTraffic): ServicePair {
+  const canary = managed.strategy === "canary";
+  return {
+    stable: managed.stableService ?? "",
+    canary: managed.canaryService ?? "",
+    strategyField: strategyField(managed),
+    stableField: canary ? "stableService" : "activeService",
+    canaryField: canary ? "canaryService" : "previewService",
+  };
 }
 
-/** The traffic router a Rollout asks for, or undefined when it routes by Service selectors alone. */
-export function routerFor(rollout: Rollout, kubeConfig: KubeConfig): TrafficRouter | undefined {
-  const chosen = strategyRouting(rollout);
-  if (!chosen?.routing) return undefined;
-  const { services, routing } = chosen;
-  const namespace = rollout.metadata.namespace ?? "default";
-  if (routing.istio) {
-    const { virtualService, destinationRule } = routing.istio;
-    if (destinationRule)
+/**
+ * The traffic router for what a Rollout manages (its spec's objects, or those recorded in
+ * status.managed), or undefined when it routes by Service selectors alone.
+ */
+export function routerForManaged(
+  managed: ManagedTraffic,
+  namespace: string,
+  kubeConfig: KubeConfig,
+): TrafficRouter | undefined {
+  const services = servicePair(managed);
+  const { virtualService, destinationRule, httpRoute } = managed;
+  if (virtualService !== undefined) {
+    if (destinationRule !== undefined)
       return new IstioDestinationRuleRouter(
         kubeConfig,
         namespace,
@@ -60,8 +49,8 @@ export function routerFor(rollout: Rollout, kubeConfig: KubeConfig): TrafficRout
       hostLevelTarget(virtualService, services, namespace),
     );
   }
-  if (routing.gatewayAPI) {
-    return new GatewayApiHttpRouteRouter(kubeConfig, routing.gatewayAPI.httpRoute.name, {
+  if (httpRoute !== undefined) {
+    return new GatewayApiHttpRouteRouter(kubeConfig, httpRoute.name, {
       stableService: services.stable,
       canaryService: services.canary,
       namespace,
@@ -69,4 +58,13 @@ export function routerFor(rollout: Rollout, kubeConfig: KubeConfig): TrafficRout
     });
   }
   return undefined;
+}
+
+/** The traffic router a Rollout's spec asks for. */
+export function routerFor(rollout: Rollout, kubeConfig: KubeConfig): TrafficRouter | undefined {
+  return routerForManaged(
+    managedFromSpec(rollout),
+    rollout.metadata.namespace ?? "default",
+    kubeConfig,
+  );
 }

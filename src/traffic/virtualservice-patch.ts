@@ -64,23 +64,46 @@ export function weightedRouteIndexes(vs: Json, target: VirtualServiceTarget): nu
   }
   for (const index of indexes) {
     const route = routes[index] ?? {};
-    const roles = new Set(
-      asArray(route.route).map((entry) => target.roleOf(asObject(asObject(entry).destination))),
+    const roles = asArray(route.route).map((entry) =>
+      target.roleOf(asObject(asObject(entry).destination)),
     );
+    const which =
+      asString(route.name) !== undefined
+        ? `http route "${asString(route.name) ?? ""}"`
+        : "the http route";
     for (const role of ["stable", "canary"] as const) {
-      if (roles.has(role)) continue;
+      const count = roles.filter((r) => r === role).length;
+      if (count === 1) continue;
       const { label, field } = target.sides[role];
-      const which =
-        asString(route.name) !== undefined
-          ? `http route "${asString(route.name) ?? ""}"`
-          : "the http route";
       throw new RoutingProblem({
         path: field,
-        message: `${which} of VirtualService ${name} has no destination for ${label}; add one (it may have weight 0) or fix ${field}.`,
+        message:
+          count === 0
+            ? `${which} of VirtualService ${name} has no destination for ${label}; add one (it may have weight 0) or fix ${field}.`
+            : `${which} of VirtualService ${name} lists ${label} ${count} times; list it once, or Aviary's weights would not add up (each entry would get the canary's weight).`,
       });
     }
   }
   return indexes;
+}
+
+/** Weight a managed route sends to destinations that are neither stable nor canary (kept as the person set it). */
+function otherWeight(route: Json, target: VirtualServiceTarget): number {
+  const entries = asArray(route.route).map(asObject);
+  return entries
+    .filter((entry) => target.roleOf(asObject(entry.destination)) === undefined)
+    .reduce((sum, entry) => sum + weightOf(entry, entries.length), 0);
+}
+
+function otherHosts(route: Json, target: VirtualServiceTarget): string[] {
+  return asArray(route.route)
+    .map(asObject)
+    .filter((entry) => target.roleOf(asObject(entry.destination)) === undefined)
+    .map((entry) => {
+      const destination = asObject(entry.destination);
+      const subset = asString(destination.subset);
+      return `${asString(destination.host) ?? "?"}${subset === undefined ? "" : ` subset ${subset}`}`;
+    });
 }
 
 /** Istio: a destination without a weight takes all traffic when it is alone, none otherwise. */
@@ -91,7 +114,8 @@ function weightOf(entry: Json, entries: number): number {
 
 export function observeVirtualService(vs: Json, target: VirtualServiceTarget): ObservedRoutes {
   const routes = httpRoutes(vs);
-  const first = routes[weightedRouteIndexes(vs, target)[0] ?? 0] ?? {};
+  const managed = weightedRouteIndexes(vs, target).map((index) => routes[index] ?? {});
+  const first = managed[0] ?? {};
   const entries = asArray(first.route).map(asObject);
   const canaryWeight = entries
     .filter((entry) => target.roleOf(asObject(entry.destination)) === "canary")
@@ -99,7 +123,10 @@ export function observeVirtualService(vs: Json, target: VirtualServiceTarget): O
   const headerRoutes = routes
     .filter(isManagedHeaderRoute)
     .map((route) => (asString(route.name) ?? "").slice(MANAGED_ROUTE_PREFIX.length));
-  return { canaryWeight, headerRoutes };
+  const fixedWeight = Math.max(0, ...managed.map((route) => otherWeight(route, target)));
+  if (fixedWeight === 0) return { canaryWeight, headerRoutes };
+  const to = [...new Set(managed.flatMap((route) => otherHosts(route, target)))].join(", ");
+  return { canaryWeight, headerRoutes, fixedWeight, fixedWeightTo: to };
 }
 
 /** The patch that gives canary destinations `canaryWeight` and stable ones the rest; empty when already so. */
@@ -113,11 +140,18 @@ export function virtualServiceWeightPatch(
   for (const index of weightedRouteIndexes(vs, target)) {
     const route = routes[index] ?? {};
     const routeOps: JsonPatchOp[] = [];
+    // Other destinations keep their weight; stable takes what canary and they leave.
+    const left = ISTIO_FULL_WEIGHT - otherWeight(route, target);
+    if (canaryWeight > left)
+      throw new RoutingProblem({
+        path: `${target.field}.routes`,
+        message: `a canary weight of ${canaryWeight}% does not fit beside the ${ISTIO_FULL_WEIGHT - left}% this route sends to other destinations; lower the step's weight or remove them.`,
+      });
     asArray(route.route).forEach((raw, entryIndex) => {
       const entry = asObject(raw);
       const role = target.roleOf(asObject(entry.destination));
       if (role === undefined) return;
-      const wanted = role === "canary" ? canaryWeight : ISTIO_FULL_WEIGHT - canaryWeight;
+      const wanted = role === "canary" ? canaryWeight : left - canaryWeight;
       if (entry.weight === wanted) return;
       const entryPath = pointer("spec", "http", index, "route", entryIndex);
       routeOps.push(

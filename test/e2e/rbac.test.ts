@@ -270,8 +270,11 @@ describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
     assert.equal(await may("patch", "aviary.dev", "rollouts", "status"), true);
     assert.equal(await may("create", "apps", "replicasets"), true);
     assert.equal(await may("patch", "networking.istio.io", "virtualservices"), true);
-    // Never the spec people and Argo CD own, nor secrets beyond reading one by name.
-    assert.equal(await may("patch", "aviary.dev", "rollouts"), false);
+    // Patch on rollouts is for Aviary's finalizer (src/kube/finalizer.ts); never update or
+    // delete a Rollout, nor read secrets beyond one by name.
+    assert.equal(await may("patch", "aviary.dev", "rollouts"), true);
+    assert.equal(await may("update", "aviary.dev", "rollouts"), false);
+    assert.equal(await may("delete", "aviary.dev", "rollouts"), false);
     assert.equal(await may("list", "", "secrets"), false);
     assert.equal(await may("delete", "", "services"), false);
     assert.equal(await may("create", "apps", "deployments"), false);

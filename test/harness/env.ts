@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
 import { MeshSim, type MeshSimOptions } from "./mesh-sim.ts";
 import { registerScrapeTarget, unregisterScrapeTarget, waitForScrape } from "./prometheus.ts";
 import { REPO_ROOT, type TestEnvInfo } from "./testenv.ts";
@@ -65,8 +72,57 @@ export async function testNamespace(t: TestContext, prefix = "e2e"): Promise<str
   });
   t.after(async () => {
     await core.deleteNamespace({ name }).catch(() => undefined);
+    // The test's controller may be gone: its finalizers must not keep the namespace (and
+    // the pods on kwok's one node) alive after the test.
+    await releaseFinalizers(kc, name).catch(() => undefined);
   });
   return name;
+}
+
+interface RolloutMeta {
+  metadata?: { name?: string; finalizers?: string[]; deletionTimestamp?: string };
+}
+
+/**
+ * Test cleanup only: once the namespace's deletion reached its Rollouts, removes their
+ * finalizers (a controller still running would not add them again to an object being
+ * deleted).
+ */
+export async function releaseFinalizers(kc: KubeConfig, namespace: string): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const list = (await custom.listNamespacedCustomObject({
+    group: "aviary.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "rollouts",
+  })) as { items?: RolloutMeta[] };
+  const held = (list.items ?? []).filter((item) => (item.metadata?.finalizers ?? []).length > 0);
+  for (const item of held) {
+    const name = item.metadata?.name ?? "";
+    // The namespace controller marks them deleting shortly after the namespace.
+    for (let i = 0; i < 50; i++) {
+      const current = (await custom.getNamespacedCustomObject({
+        group: "aviary.dev",
+        version: "v1alpha1",
+        namespace,
+        plural: "rollouts",
+        name,
+      })) as RolloutMeta;
+      if (current.metadata?.deletionTimestamp !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await custom.patchNamespacedCustomObject(
+      {
+        group: "aviary.dev",
+        version: "v1alpha1",
+        namespace,
+        plural: "rollouts",
+        name,
+        body: { metadata: { finalizers: null } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+  }
 }
 
 /**
