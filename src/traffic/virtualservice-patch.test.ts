@@ -123,6 +123,25 @@ describe("VirtualService header routes", () => {
     });
   });
 
+  test("keeps the weighted route's match and policy: beta traffic has the same timeout, retries and rewrite", () => {
+    const policy = {
+      timeout: "5s",
+      retries: { attempts: 2, perTryTimeout: "2s", retryOn: "connect-failure" },
+      rewrite: { uri: "/v2" },
+    };
+    const guarded = { ...primary, match: [{ uri: { prefix: "/api" } }], ...policy };
+    const added = addHeaderRoutePatch(vs([guarded]), target, "beta", match).at(-1) as {
+      value: Json;
+    };
+    assert.deepEqual(added.value, {
+      name: "aviary-beta",
+      // Only the requests the weighted route would take: its own match, and the header.
+      match: [{ uri: { prefix: "/api" }, headers: { "x-user-group": { exact: "beta-testers" } } }],
+      route: [{ destination: primary.route[1]?.destination }],
+      ...policy,
+    });
+  });
+
   test("is idempotent and removable by name", () => {
     const added = addHeaderRoutePatch(vs([primary]), target, "beta", match).at(-1) as {
       value: Json;

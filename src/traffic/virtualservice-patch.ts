@@ -167,8 +167,15 @@ export function virtualServiceWeightPatch(
   return ops;
 }
 
-/** Istio header match: header names are lower-case keys; all of them must hold. */
-export function istioHeaderMatch(match: readonly HeaderMatch[]): Json[] {
+/**
+ * Istio header match: header names are lower-case keys; all of them must hold. With the
+ * weighted route's own match conditions (any of them, each with the headers added), the
+ * header route only takes requests that route would have taken.
+ */
+export function istioHeaderMatch(
+  match: readonly HeaderMatch[],
+  within: readonly Json[] = [],
+): Json[] {
   const headers: Json = {};
   for (const m of match) {
     const condition =
@@ -179,10 +186,21 @@ export function istioHeaderMatch(match: readonly HeaderMatch[]): Json[] {
           : { regex: m.regex ?? "" };
     headers[m.header.toLowerCase()] = condition;
   }
-  return [{ headers }];
+  if (within.length === 0) return [{ headers }];
+  return within.map((condition) => ({
+    ...structuredClone(condition),
+    headers: { ...asObject(condition.headers), ...headers },
+  }));
 }
 
-/** Aviary's header route: matching requests go to the canary destination of the first weighted route. */
+/** What a route says about where requests go; everything else (timeout, retries, rewrite...) is policy. */
+const WHERE_FIELDS = new Set(["name", "match", "route", "redirect", "directResponse", "delegate"]);
+
+/**
+ * Aviary's header route: matching requests go to the canary destination of the first
+ * weighted route, under that route's own policy (timeout, retries, rewrites, headers),
+ * so beta traffic is never without the timeout the person set.
+ */
 export function managedHeaderRoute(
   vs: Json,
   target: VirtualServiceTarget,
@@ -193,10 +211,14 @@ export function managedHeaderRoute(
   const canary = asArray(first.route)
     .map(asObject)
     .find((entry) => target.roleOf(asObject(entry.destination)) === "canary");
+  const policy = Object.fromEntries(
+    Object.entries(structuredClone(first)).filter(([key]) => !WHERE_FIELDS.has(key)),
+  );
   return {
     name: `${MANAGED_ROUTE_PREFIX}${name}`,
-    match: istioHeaderMatch(match),
+    match: istioHeaderMatch(match, asArray(first.match).map(asObject)),
     route: [{ destination: structuredClone(asObject(canary?.destination)) }],
+    ...policy,
   };
 }
 
