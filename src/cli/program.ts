@@ -3,6 +3,8 @@ import { registerSimulate } from "./simulate-command.ts";
 import { registerController } from "./controller-command.ts";
 import { registerSteering } from "./steer-command.ts";
 import { registerStatus } from "./status-command.ts";
+import { registerGet } from "./get-command.ts";
+import { registerList } from "./list-command.ts";
 import { registerLint } from "./lint-command.ts";
 import { CliError } from "./errors.ts";
 import { invokedName } from "./program-name.ts";
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerController(program);
   registerSteering(program);
   registerStatus(program);
+  registerGet(program);
+  registerList(program);
   registerLint(program);
   return program;
 }
