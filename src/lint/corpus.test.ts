@@ -62,6 +62,12 @@ describe("lint corpus", () => {
   });
 });
 
+test("the README lists every rule id", () => {
+  const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+  const missing = ALL_RULES.map((rule) => rule.id).filter((id) => !readme.includes(`\`${id}\``));
+  assert.deepEqual(missing, []);
+});
+
 test("examples/ is clean: no error and no warning", async () => {
   const result = lint(await loadManifests([join(import.meta.dirname, "../../examples")]));
   assert.ok(result.files.length >= 5);
