@@ -79,10 +79,10 @@ export function rolloutRef(cluster: Cluster, name: string) {
 export function explainKubeError(
   error: unknown,
   cluster: Cluster,
-  target: { name?: string; verb: string; resource: string },
+  target: { name?: string; verb: string; resource: string; all?: boolean },
 ): CliError {
   const code = (error as { code?: unknown }).code;
-  const where = `namespace ${cluster.namespace}`;
+  const where = target.all === true ? "all namespaces" : `namespace ${cluster.namespace}`;
   const server = cluster.kubeConfig.getCurrentCluster()?.server ?? "the cluster";
   if (code === 404) {
     return target.name === undefined

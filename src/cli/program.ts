@@ -3,9 +3,13 @@ import { registerSimulate } from "./simulate-command.ts";
 import { registerController } from "./controller-command.ts";
 import { registerSteering } from "./steer-command.ts";
 import { registerStatus } from "./status-command.ts";
+import { registerGet } from "./get-command.ts";
+import { registerList } from "./list-command.ts";
 import { registerLint } from "./lint-command.ts";
 import { CliError } from "./errors.ts";
 import { invokedName } from "./program-name.ts";
+import { registerCompletion } from "./completion-command.ts";
+import { registerSetImage } from "./set-image-command.ts";
 
 /** `aviary` (also `kubectl aviary`): steer and inspect Rollouts, and simulate releases. */
 export function buildProgram(): Command {
@@ -13,13 +17,19 @@ export function buildProgram(): Command {
     .description(
       "Progressive delivery for Kubernetes: canary and blue/green releases gated on golden signals",
     )
-    .showHelpAfterError()
+    .option("--verbose", "on an unexpected error, print its stack trace too")
+    .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerSimulate(program);
   registerController(program);
   registerSteering(program);
   registerStatus(program);
+  registerGet(program);
+  registerList(program);
   registerLint(program);
+  registerSetImage(program);
+  // Last: completion describes every command registered before it.
+  registerCompletion(program);
   return program;
 }
 
@@ -33,9 +43,16 @@ export async function run(argv: readonly string[]): Promise<number> {
       process.stderr.write(`aviary: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(
-      `aviary: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    // One sentence for a person; the stack only when asked for.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`aviary: unexpected error: ${firstLine(message)}\n`);
+    if (argv.includes("--verbose") && error instanceof Error && error.stack !== undefined)
+      process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write("(run with --verbose for details)\n");
     return 1;
   }
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n")[0] ?? text).trim();
 }

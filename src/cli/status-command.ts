@@ -9,13 +9,7 @@ import {
   type Cluster,
   type ClusterFlags,
 } from "./kube-client.ts";
-import {
-  formatList,
-  formatProgressLine,
-  formatStatus,
-  viewOf,
-  type RolloutView,
-} from "./status-format.ts";
+import { formatProgressLine, formatStatus, viewOf, type RolloutView } from "./status-format.ts";
 
 interface StatusFlags extends ClusterFlags {
   watch?: boolean;
@@ -31,56 +25,37 @@ export const EXIT_FAILED = 1;
 export const EXIT_TIMEOUT = 2;
 
 export function registerStatus(program: Command): void {
-  for (const [name, description] of [
-    [
-      "status",
-      "show a Rollout's phase, step, weight, versions and analysis; with --watch, wait for the outcome (for CI)",
-    ],
-    ["get", "same as status"],
-  ] as const) {
-    addClusterOptions(
-      program
-        .command(name)
-        .description(description)
-        .argument("<rollout>", "name of the Rollout")
-        .option(
-          "-w, --watch",
-          "block until Healthy (exit 0), Degraded or Aborted (exit 1), or the timeout (exit 2)",
-        )
-        .addOption(
-          new Option("--timeout <duration>", "how long --watch waits, e.g. 10m or 1h30m")
-            .argParser(duration)
-            .default(durationMs("10m"), "10m"),
-        ),
-    ).action(async (rollout: string, flags: StatusFlags) => {
-      const cluster = connect(flags);
-      if (flags.watch === true) await watchStatus(cluster, rollout, flags.timeout);
-      else process.stdout.write(`${formatStatus(await readRollout(cluster, rollout))}\n`);
-    });
-  }
-  addClusterOptions(program.command("list").description("list the Rollouts in a namespace")).action(
-    async (flags: ClusterFlags) => {
-      const cluster = connect(flags);
-      const ref = rolloutRef(cluster, "");
-      const list = (await cluster.objects
-        .listNamespacedCustomObject({
-          group: ref.group,
-          version: ref.version,
-          plural: ref.plural,
-          namespace: ref.namespace,
-        })
-        .catch((error: unknown) => {
-          throw explainKubeError(error, cluster, { verb: "list", resource: "rollouts" });
-        })) as { items?: unknown[] };
-      const views = (list.items ?? []).map(viewOf).sort((a, b) => a.name.localeCompare(b.name));
-      process.stdout.write(`${formatList(views, new Date())}\n`);
-    },
-  );
+  addClusterOptions(
+    program
+      .command("status")
+      .description(
+        "show a Rollout's phase, step, weight, versions and analysis; with --watch, wait for the outcome (for CI)",
+      )
+      .argument("<rollout>", "name of the Rollout")
+      .option(
+        "-w, --watch",
+        "block until Healthy (exit 0), Degraded or Aborted (exit 1), or the timeout (exit 2)",
+      )
+      .addOption(
+        new Option("--timeout <duration>", "how long --watch waits, e.g. 10m or 1h30m")
+          .argParser(duration)
+          .default(durationMs("10m"), "10m"),
+      ),
+  ).action(async (rollout: string, flags: StatusFlags) => {
+    const cluster = connect(flags);
+    if (flags.watch === true) await watchStatus(cluster, rollout, flags.timeout);
+    else process.stdout.write(`${formatStatus(await readRollout(cluster, rollout))}\n`);
+  });
 }
 
 async function readRollout(cluster: Cluster, name: string): Promise<RolloutView> {
+  return viewOf(await readRolloutObject(cluster, name));
+}
+
+/** The Rollout as the API server returns it; a missing one or a refusal becomes one sentence. */
+export async function readRolloutObject(cluster: Cluster, name: string): Promise<unknown> {
   try {
-    return viewOf(await cluster.objects.getNamespacedCustomObject(rolloutRef(cluster, name)));
+    return (await cluster.objects.getNamespacedCustomObject(rolloutRef(cluster, name))) as unknown;
   } catch (error) {
     throw explainKubeError(error, cluster, { name, verb: "get", resource: "rollouts" });
   }
@@ -119,7 +94,7 @@ async function watchStatus(cluster: Cluster, name: string, timeoutMs: number): P
   }
 }
 
-function duration(text: string): number {
+export function duration(text: string): number {
   try {
     return durationMs(text);
   } catch {

@@ -11,6 +11,8 @@ export interface RolloutView {
   strategy: "canary" | "blueGreen" | "unknown";
   steps: number | undefined;
   created: string | undefined;
+  /** Whether the spec asks for analysis at all; without it, status says nothing about analysis. */
+  hasAnalysis: boolean;
   status: RolloutStatus;
 }
 
@@ -19,6 +21,7 @@ export function viewOf(object: unknown): RolloutView {
   const strategy = field(field(object, "spec"), "strategy");
   const canary = field(strategy, "canary");
   const steps = field(canary, "steps");
+  const blueGreen = field(strategy, "blueGreen");
   const parsedStatus = RolloutStatus.safeParse(field(object, "status") ?? {});
   return {
     namespace: text(field(metadata, "namespace")) ?? "",
@@ -31,6 +34,10 @@ export function viewOf(object: unknown): RolloutView {
           : "unknown",
     steps: Array.isArray(steps) ? steps.length : canary !== undefined ? 0 : undefined,
     created: text(field(metadata, "creationTimestamp")),
+    hasAnalysis:
+      field(canary, "analysis") !== undefined ||
+      field(blueGreen, "prePromotionAnalysis") !== undefined ||
+      field(blueGreen, "postPromotionAnalysis") !== undefined,
     status: parsedStatus.success ? parsedStatus.data : {},
   };
 }
@@ -63,7 +70,8 @@ export function formatStatus(view: RolloutView): string {
     ]),
   ];
   const analysis = s.analysis;
-  if (analysis !== undefined) {
+  if (!view.hasAnalysis) lines.push("", "Analysis: none (the Rollout has no analysis)");
+  else if (analysis !== undefined) {
     const summary = `${analysis.verdict}, ${analysis.samples} sample${analysis.samples === 1 ? "" : "s"}`;
     lines.push(
       "",
@@ -82,10 +90,24 @@ export function formatProgressLine(view: RolloutView): string {
   return `${s.phase ?? "Pending"} step ${stepText(view)} weight ${weightText(view)}${message}`;
 }
 
-export function formatList(views: readonly RolloutView[], now: Date): string {
+export function formatList(
+  views: readonly RolloutView[],
+  now: Date,
+  options: { namespaces?: boolean } = {},
+): string {
   if (views.length === 0) return "No Rollouts found.";
-  const header = ["NAME", "STRATEGY", "PHASE", "STEP", "WEIGHT", "AGE"];
+  const namespaces = options.namespaces === true;
+  const header = [
+    ...(namespaces ? ["NAMESPACE"] : []),
+    "NAME",
+    "STRATEGY",
+    "PHASE",
+    "STEP",
+    "WEIGHT",
+    "AGE",
+  ];
   const rows = views.map((view) => [
+    ...(namespaces ? [view.namespace] : []),
     view.name,
     view.strategy,
     view.status.phase ?? "-",

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { Command as Program } from "commander";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Option, type Command as Program } from "commander";
+import { z } from "zod";
+import { RolloutStatus } from "../api/rollout.ts";
+import { CliError } from "./errors.ts";
+import { steeringRefusal } from "./steer-check.ts";
+import { duration } from "./status-command.ts";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Command, CommandName } from "../api/rollout.ts";
 import {
@@ -7,6 +13,7 @@ import {
   connect,
   explainKubeError,
   rolloutRef,
+  type Cluster,
   type ClusterFlags,
 } from "./kube-client.ts";
 
@@ -40,6 +47,23 @@ export function steeringCommand(
   return { name, id: `${stamp}-${random}`, requestedAt: now.toISOString(), requestedBy: user };
 }
 
+interface SteerFlags extends ClusterFlags {
+  wait: number;
+}
+
+/** How long a steering command waits for the controller's answer by default. */
+const DEFAULT_WAIT_MS = 5000;
+const WAIT_POLL_MS = 500;
+
+function waitOption(): Option {
+  return new Option(
+    "--wait <duration>",
+    "how long to wait for the controller's answer (0: do not wait)",
+  )
+    .argParser(duration)
+    .default(DEFAULT_WAIT_MS, "5s");
+}
+
 export function registerSteering(program: Program): void {
   addClusterOptions(
     program
@@ -48,8 +72,9 @@ export function registerSteering(program: Program): void {
         "advance a paused release to its next step (with --full: skip the remaining steps and analysis)",
       )
       .argument("<rollout>", "name of the Rollout")
-      .option("--full", "promote to 100% now, skipping the remaining steps and analysis"),
-  ).action(async (name: string, flags: ClusterFlags & { full?: boolean }) => {
+      .option("--full", "promote to 100% now, skipping the remaining steps and analysis")
+      .addOption(waitOption()),
+  ).action(async (name: string, flags: SteerFlags & { full?: boolean }) => {
     await requestCommand(name, flags.full === true ? "promoteFull" : "promote", flags);
   });
   for (const { command, description } of STEERING) {
@@ -57,19 +82,78 @@ export function registerSteering(program: Program): void {
       program
         .command(command)
         .description(description)
-        .argument("<rollout>", "name of the Rollout"),
-    ).action(async (name: string, flags: ClusterFlags) => {
+        .argument("<rollout>", "name of the Rollout")
+        .addOption(waitOption()),
+    ).action(async (name: string, flags: SteerFlags) => {
       await requestCommand(name, command as CommandName, flags);
     });
   }
 }
 
+/** The controller's answer to a command id (status.commandResult), read loosely: older controllers write none. */
+const CommandResult = z.object({
+  id: z.string(),
+  outcome: z.enum(["Executed", "Ignored"]),
+  message: z.string().optional(),
+});
+
+interface Seen {
+  status: RolloutStatus;
+  result: z.output<typeof CommandResult> | undefined;
+}
+
+/** The Rollout's status, or undefined when this user may not read it (steering needs only patch). */
+async function readStatus(cluster: Cluster, name: string): Promise<Seen | undefined> {
+  let object: unknown;
+  try {
+    object = await cluster.objects.getNamespacedCustomObject(rolloutRef(cluster, name));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 403) return undefined;
+    throw explainKubeError(error, cluster, { name, verb: "get", resource: "rollouts" });
+  }
+  const raw = (object as { status?: unknown }).status ?? {};
+  const status = RolloutStatus.safeParse(raw);
+  const result = CommandResult.safeParse((raw as { commandResult?: unknown }).commandResult);
+  return {
+    status: status.success ? status.data : {},
+    result: result.success ? result.data : undefined,
+  };
+}
+
+/** Waits briefly for the controller to handle the command; undefined when it did not answer in time. */
+async function answerTo(
+  cluster: Cluster,
+  name: string,
+  id: string,
+  waitMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+    const seen = await readStatus(cluster, name);
+    if (seen === undefined) return undefined;
+    if (seen.result?.id === id) {
+      const message = seen.result.message === undefined ? "" : `: ${seen.result.message}`;
+      if (seen.result.outcome === "Ignored")
+        throw new CliError(`the controller ignored ${id}${message}`);
+      return `the controller executed it${message}`;
+    }
+    if (seen.status.lastCommandId === id) return "the controller executed it";
+  }
+  return undefined;
+}
+
 async function requestCommand(
   name: string,
   commandName: CommandName,
-  flags: ClusterFlags,
+  flags: SteerFlags,
 ): Promise<void> {
   const cluster = connect(flags);
+  const before = await readStatus(cluster, name);
+  const refusal =
+    before === undefined ? undefined : steeringRefusal(commandName, name, before.status);
+  if (refusal !== undefined) throw new CliError(refusal);
   const command = steeringCommand(commandName, cluster.user, new Date());
   try {
     await cluster.objects.patchNamespacedCustomObjectStatus(
@@ -79,7 +163,14 @@ async function requestCommand(
   } catch (error) {
     throw explainKubeError(error, cluster, { name, verb: "patch", resource: "rollouts/status" });
   }
+  const requested = `${commandName} requested for ${cluster.namespace}/${name} (id ${command.id})`;
+  const answer =
+    before === undefined || flags.wait === 0
+      ? undefined
+      : await answerTo(cluster, name, command.id, flags.wait);
   process.stdout.write(
-    `${commandName} requested for ${cluster.namespace}/${name} (id ${command.id}); the controller executes it once\n`,
+    answer === undefined
+      ? `${requested}; the controller executes it once (no answer yet)\n`
+      : `${requested}; ${answer}\n`,
   );
 }

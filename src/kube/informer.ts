@@ -3,8 +3,9 @@ import {
   DELETE,
   ERROR,
   KubernetesObjectApi,
-  makeInformer,
+  ListWatch,
   UPDATE,
+  Watch,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
@@ -35,6 +36,8 @@ export interface SupervisedInformerOptions {
   /** Undefined: all namespaces. */
   namespace?: string | undefined;
   labelSelector?: string | undefined;
+  /** e.g. `involvedObject.name=api` for Events. */
+  fieldSelector?: string | undefined;
   /** Called for each object that appeared, changed or (deleted: true) went away. */
   onObject: (object: KubernetesObject, deleted: boolean) => void;
   /** A secondary index: objects are also found by this key (e.g. their owner). */
@@ -115,7 +118,7 @@ export class SupervisedInformer {
   }
 
   private build(): void {
-    const { kubeConfig, resource, namespace, labelSelector } = this.options;
+    const { kubeConfig, resource, namespace, labelSelector, fieldSelector } = this.options;
     const path = watchPath(resource, namespace);
     const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const result = await this.objects.list(
@@ -125,14 +128,22 @@ export class SupervisedInformer {
         undefined,
         undefined,
         undefined,
-        undefined,
+        fieldSelector,
         labelSelector,
       );
       // Called only once `informer` below is built and started.
       if (this.informer === informer) this.replaceAll(result.items);
       return result;
     };
-    const informer = makeInformer(kubeConfig, path, list, labelSelector);
+    // makeInformer(), minus its lack of a field selector.
+    const informer = new ListWatch(
+      path,
+      new Watch(kubeConfig),
+      list,
+      false,
+      labelSelector,
+      fieldSelector,
+    );
     const current = informer;
     const seen = (object: KubernetesObject): void => {
       if (this.informer !== current) return;

@@ -32,8 +32,11 @@ function aviary(
   args: readonly string[],
   kubeconfigPath: string,
   onStarted?: () => void,
+  /** Called every 200 ms while the CLI runs (to answer as the controller would). */
+  onTick?: () => Promise<void>,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const ticker = onTick === undefined ? undefined : setInterval(() => void onTick(), 200);
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, KUBECONFIG: kubeconfigPath },
@@ -51,7 +54,10 @@ function aviary(
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      clearInterval(ticker);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -289,5 +295,136 @@ describe("aviary CLI against a real API server", () => {
     const aborted = await aviary(["status", NAME, "-n", namespace, "-w"], kubeconfig);
     assert.equal(aborted.code, 1);
     assert.match(aborted.stderr, /is Aborted: success-rate failed/);
+  });
+
+  test("promote and abort on a Healthy Rollout are refused in one sentence, and nothing is written", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    await patchStatus(namespace, {
+      phase: "Healthy",
+      stableHash: "6c7b9f8d5",
+      canaryHash: "6c7b9f8d5",
+      canaryWeight: 0,
+    });
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+    const promote = await aviary(["promote", NAME, "-n", namespace], kubeconfig);
+    assert.equal(promote.code, 1);
+    assert.equal(
+      promote.stderr,
+      `aviary: nothing to promote: rollout ${NAME} is Healthy with no release in progress\n`,
+    );
+    const abort = await aviary(["abort", NAME, "-n", namespace], kubeconfig);
+    assert.equal(abort.code, 1);
+    assert.match(abort.stderr, /^aviary: nothing to abort: /);
+    assert.equal((await readStatus(namespace)).command, undefined);
+  });
+
+  test("a steering command prints the controller's answer when it comes", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+    let answered = false;
+    const result = await aviary(
+      ["promote", NAME, "-n", namespace, "--wait", "30s"],
+      kubeconfig,
+      undefined,
+      async () => {
+        // What the controller does once it executed the command id.
+        if (answered) return;
+        const command = (await readStatus(namespace)).command;
+        if (command === undefined) return;
+        answered = true;
+        await patchStatus(namespace, { lastCommandId: command.id });
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /promote requested for .* \(id [^)]+\); the controller executed it\n$/,
+    );
+  });
+
+  test("set image edits the pod template and says that it edits spec", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+    const result = await aviary(
+      ["set", "image", NAME, "api=registry.example.com/api-service:2.1.0", "-n", namespace],
+      kubeconfig,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /image set \(api=registry\.example\.com\/api-service:2\.1\.0\); this edits spec/,
+    );
+    const object = (await kubeConfig()
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({ ...ROLLOUTS, namespace, name: NAME })) as {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    };
+    assert.deepEqual(
+      object.spec.template.spec.containers.map((c) => [c.name, c.image]),
+      [["api", "registry.example.com/api-service:2.1.0"]],
+    );
+    const wrong = await aviary(["set", "image", NAME, "web=x:1", "-n", namespace], kubeconfig);
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stderr, `aviary: rollout ${NAME} has no container named web (it has api)\n`);
+  });
+
+  test("get and list print objects with -o json|yaml; list -A spans namespaces", async (t) => {
+    const first = await testNamespace(t, "cli");
+    const second = await testNamespace(t, "cli");
+    await createRollout(first);
+    await createRollout(second);
+    const kubeconfig = kubeconfigFile(t, kubeConfig());
+
+    const json = await aviary(["get", NAME, "-n", first, "-o", "json"], kubeconfig);
+    assert.equal(json.code, 0, json.stderr);
+    const object = JSON.parse(json.stdout) as {
+      kind: string;
+      metadata: Record<string, unknown>;
+      status: RolloutStatus;
+    };
+    assert.equal(object.kind, "Rollout");
+    assert.equal(object.status.phase, "Paused");
+    assert.equal(object.metadata.managedFields, undefined);
+    const yaml = await aviary(["get", NAME, "-n", first, "-o", "yaml"], kubeconfig);
+    assert.match(yaml.stdout, /^kind: Rollout$/m);
+
+    const all = await aviary(["list", "-A"], kubeconfig);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^NAMESPACE\s+NAME\s+STRATEGY\s+PHASE/m);
+    for (const ns of [first, second])
+      assert.match(all.stdout, new RegExp(`^${ns}\\s+api-service\\s+canary\\s+Paused`, "m"));
+    const list = await aviary(["list", "-n", first, "-o", "json"], kubeconfig);
+    const parsed = JSON.parse(list.stdout) as {
+      kind: string;
+      items: { metadata: { namespace: string } }[];
+    };
+    assert.equal(parsed.kind, "List");
+    assert.deepEqual(
+      parsed.items.map((i) => i.metadata.namespace),
+      [first],
+    );
+  });
+
+  test("status of a Rollout without analysis says there is none", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    const objects = loadAllYaml(
+      readFileSync(join(REPO_ROOT, "examples/bluegreen.yaml"), "utf8"),
+    ) as KubernetesObject[];
+    const rollout = objects.find((o) => o.kind === "Rollout");
+    assert.ok(rollout?.metadata);
+    rollout.metadata.namespace = namespace;
+    await kubeConfig()
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({ ...ROLLOUTS, namespace, body: rollout });
+    const result = await aviary(
+      ["status", "checkout", "-n", namespace],
+      kubeconfigFile(t, kubeConfig()),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Analysis: none \(the Rollout has no analysis\)$/m);
+    assert.doesNotMatch(result.stdout, /samples/);
   });
 });

@@ -19,12 +19,13 @@ import { REPO_ROOT } from "../harness/testenv.ts";
 
 const ROLLOUTS = { group: "aviary.dev", version: "v1alpha1", plural: "rollouts" } as const;
 
-/** The objects in examples/, moved into a test namespace. */
+/** The namespaced objects in examples/, moved into a test namespace (examples.test.ts dry-runs the Namespaces). */
 function exampleObjects(namespace: string): KubernetesObject[] {
   const dir = join(REPO_ROOT, "examples");
   return readdirSync(dir)
     .filter((file) => file.endsWith(".yaml"))
     .flatMap((file) => loadAllYaml(readFileSync(join(dir, file), "utf8")) as KubernetesObject[])
+    .filter((object) => object.kind !== "Namespace")
     .map((object) => {
       if (object.metadata) object.metadata.namespace = namespace;
       return object;
