@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { exactlyOne, LabelSelector, Name, Opaque, SecretKeyRef } from "./schema-parts.ts";
+import { exactlyOne, LabelSelector, Name, Opaque } from "./schema-parts.ts";
+import { Notifications } from "./notifications.ts";
 import { Strategy } from "./strategy.ts";
 import { RolloutStatus } from "./status.ts";
 
@@ -13,15 +14,8 @@ export * from "./traffic-routing.ts";
 export * from "./analysis-spec.ts";
 export * from "./strategy.ts";
 export * from "./status.ts";
-
-export const Notifications = z.object({
-  slack: z
-    .object({
-      webhookSecretRef: SecretKeyRef,
-      channel: z.string().optional(),
-    })
-    .optional(),
-});
+export * from "./notifications.ts";
+export * from "./notification-status.ts";
 
 export const WorkloadRef = z.object({
   apiVersion: z.string().default("apps/v1"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NotificationOutbox } from "./notification-status.ts";
 
 export const Phase = z.enum(["Progressing", "Paused", "Healthy", "Degraded", "Aborted"]);
 
@@ -86,8 +87,8 @@ export const RolloutStatus = z.object({
   /** Written by the CLI or Argo CD actions; executed once per id. */
   command: Command.optional(),
   lastCommandId: z.string().optional(),
-  /** Ids of notifications already sent for this release, so a restart sends none twice. */
-  notified: z.array(z.string()).optional(),
+  /** The notification outbox: pending, sent and failed notifications (see notification-status.ts). */
+  notifications: NotificationOutbox.optional(),
 });
 
 export type Phase = z.output<typeof Phase>;

@@ -1,6 +1,7 @@
 import type { Condition } from "../api/rollout.ts";
 
-export type ConditionType = "Available" | "Progressing" | "Paused" | "InvalidSpec";
+export type ConditionType =
+  "Available" | "Progressing" | "Paused" | "InvalidSpec" | "NotificationFailed";
 
 /**
  * Sets a condition, keeping lastTransitionTime when the status does not change

@@ -1,4 +1,10 @@
-import type { Condition, HeaderMatch, RolloutStatus } from "../api/rollout.ts";
+import type {
+  Condition,
+  HeaderMatch,
+  NotificationKind,
+  NotificationTarget,
+  RolloutStatus,
+} from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 
 /** What the adapters saw, handed to decide(). Plain data; no clients. */
@@ -17,7 +23,13 @@ export interface Observed {
   workload?: { replicas: number } | undefined;
   /** Problems found while observing that the spec alone cannot show (missing objects...). */
   problems?: readonly Problem[] | undefined;
+  /** Container images of the desired template, named in notifications. */
+  templateImages?: readonly string[] | undefined;
+  /** Notification targets the controller has a default URL for (used by Rollouts without their own). */
+  notifyDefaults?: NotifyDefaults | undefined;
 }
+
+export type NotifyDefaults = Partial<Record<NotificationTarget, boolean>>;
 
 export interface ObservedReplicaSet {
   hash: string;
@@ -25,6 +37,8 @@ export interface ObservedReplicaSet {
   availableReplicas: number;
   /** RFC 3339 creation time, to keep the newest ones within revisionHistoryLimit. */
   createdAt?: string | undefined;
+  /** Container images of its pod template, named in notifications. */
+  images?: readonly string[] | undefined;
 }
 
 export interface ObservedRoutes {
@@ -52,12 +66,15 @@ export type Action =
   | { kind: "setServiceSelector"; service: string; role: Role; hash: string }
   | { kind: "setWeight"; canaryWeight: number }
   | { kind: "setHeaderRoute"; name: string; match: readonly HeaderMatch[] }
-  | { kind: "removeHeaderRoute"; name: string }
-  | { kind: "notify"; notification: Notification };
+  | { kind: "removeHeaderRoute"; name: string };
 
-export type NotificationKind =
-  "promoted" | "rolledBack" | "aborted" | "paused" | "stepCompleted" | "started";
+export type { NotificationKind };
 
+/**
+ * A release event to tell people about. Notifications are not actions: decide() records
+ * them as pending in status.notifications (the outbox, core/outbox.ts), in the same
+ * status write as the transition, and delivery runs beside reconciling.
+ */
 export interface Notification {
   /** Stable id: the same event seen again after a restart has the same id. */
   id: string;

@@ -12,8 +12,7 @@ import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
 import { METRIC_TEMPLATE_PLURAL, type MetricTemplate } from "../api/metric-template.ts";
 import { parseMetricTemplate } from "../api/load.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
-import type { Notifier } from "../notify/notifier.ts";
-import type { Action, KubeEvent, Notification, Observed, Problem, Role } from "../core/plan.ts";
+import type { Action, KubeEvent, NotifyDefaults, Observed, Problem, Role } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
 import { analysisSpecProblems, observeMetrics } from "../metrics/observe.ts";
 import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
@@ -25,6 +24,7 @@ import { ServiceSelectors } from "./service-selectors.ts";
 import type { ClusterCache } from "./watches.ts";
 import { resolvePrometheusAuth } from "./prometheus-auth.ts";
 import { statusChanges, statusMergePatch } from "./status-patch.ts";
+import { containerImages } from "../core/template-images.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -32,7 +32,10 @@ export interface KubePortsOptions {
   kubeConfig: KubeConfig;
   /** The traffic router for a Rollout, or undefined when it routes by replicas only. */
   routerFor: (rollout: Rollout) => TrafficRouter | undefined;
-  notifier?: Notifier | undefined;
+  /** Told when a written status holds pending notifications (the outbox); never awaited. */
+  onPendingNotifications?: ((rollout: Rollout) => void) | undefined;
+  /** Notification targets with a controller-wide default, handed to decide(). */
+  notifyDefaults?: NotifyDefaults | undefined;
   /** Prometheus address for Rollouts that do not name one. */
   prometheusAddress?: string | undefined;
   /** Name written as the Events' reporting component. */
@@ -101,6 +104,8 @@ export class KubePorts implements ReconcilePorts {
       selectors,
       routes,
       problems: problems.length > 0 ? problems : undefined,
+      templateImages: desired === undefined ? undefined : containerImages(desired),
+      notifyDefaults: this.options.notifyDefaults,
     };
   }
 
@@ -126,7 +131,7 @@ export class KubePorts implements ReconcilePorts {
     return observeMetrics(rollout, hashes, provider, new Date(now), { analysis, templates });
   }
 
-  async execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void> {
+  async execute(rollout: Rollout, action: Action): Promise<void> {
     switch (action.kind) {
       case "scaleReplicaSet": {
         const desired = this.templates.get(rollout);
@@ -192,9 +197,9 @@ export class KubePorts implements ReconcilePorts {
     this.replicaSets.forget(namespace, name);
   }
 
-  /** A notification that cannot be delivered is logged by the notifier; it never fails a reconcile. */
-  async notify(rollout: Rollout, notification: Notification): Promise<void> {
-    await this.options.notifier?.notify(rollout, notification);
+  /** Delivery runs beside reconciling (src/notify/delivery.ts): this only wakes it. */
+  deliver(rollout: Rollout): void {
+    this.options.onPendingNotifications?.(rollout);
   }
 
   /** Events mark transitions: a reconcile that changed no status has none to tell. */

@@ -14,6 +14,7 @@ import {
   ROLLOUT_NAME_LABEL,
 } from "../api/labels.ts";
 import type { ObservedReplicaSet } from "../core/plan.ts";
+import { containerImages } from "../core/template-images.ts";
 import { isConflict, isNotFound, orNotFound } from "./api-errors.ts";
 import { OwnWrites } from "./own-writes.ts";
 import type { ClusterCache } from "./watches.ts";
@@ -55,6 +56,7 @@ export class ReplicaSets {
           replicas: rs.spec?.replicas ?? 0,
           availableReplicas: rs.status?.availableReplicas ?? 0,
           createdAt: created == null ? undefined : new Date(created).toISOString(),
+          images: containerImages(rs.spec?.template),
         },
       ];
     });
@@ -158,7 +160,7 @@ interface ReplicaSetLike {
     deletionTimestamp?: string | Date | null;
     creationTimestamp?: string | Date | null;
   };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: unknown };
   status?: { availableReplicas?: number };
 }
 

@@ -2,7 +2,7 @@ import type { AnalysisSpec, Rollout, RolloutStatus } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 import { decide } from "../core/decide.ts";
 import { analysisToSample } from "../core/metrics-request.ts";
-import type { Action, KubeEvent, Notification, Observed, Plan, Problem } from "../core/plan.ts";
+import type { Action, KubeEvent, Observed, Plan, Problem } from "../core/plan.ts";
 
 /**
  * The ports one reconcile needs. The controller implements them with the API server and
@@ -16,9 +16,13 @@ export interface ReconcilePorts {
     observed: Omit<Observed, "metrics">,
     now: number,
   ): Promise<MetricsSample>;
-  execute(rollout: Rollout, action: Exclude<Action, { kind: "notify" }>): Promise<void>;
+  execute(rollout: Rollout, action: Action): Promise<void>;
   writeStatus(rollout: Rollout, status: RolloutStatus): Promise<void>;
-  notify(rollout: Rollout, notification: Notification): Promise<void>;
+  /**
+   * The written status holds pending notifications: deliver them beside reconciling.
+   * Never awaited, so a slow or failing receiver cannot hold a reconcile or a release.
+   */
+  deliver(rollout: Rollout, status: RolloutStatus): void;
   emit(rollout: Rollout, event: KubeEvent): Promise<void>;
 }
 
@@ -27,8 +31,8 @@ export interface ReconcilePorts {
  * Order matters for the invariants:
  * - actions run in plan order and stop at the first failure (selector before weight,
  *   weight before scale-down);
- * - status is written before notifications are sent, so a crash in between loses a
- *   message rather than sending it twice after a restart.
+ * - a transition's notifications are pending in the status it writes (the outbox), so
+ *   a crash at any point loses none; they are delivered beside reconciling, after.
  */
 export async function reconcileOnce(
   ports: ReconcilePorts,
@@ -52,14 +56,9 @@ export async function reconcileOnce(
     observed = { ...seen, metrics };
   }
   const plan = decide(rollout, observed, now, problems);
-  const notifications: Notification[] = [];
-  for (const action of plan.actions) {
-    if (action.kind === "notify") notifications.push(action.notification);
-    else await ports.execute(rollout, action);
-  }
+  for (const action of plan.actions) await ports.execute(rollout, action);
   await ports.writeStatus(rollout, plan.status);
-  // Status now records these notifications as sent: send them before anything else can fail.
-  for (const notification of notifications) await ports.notify(rollout, notification);
+  if ((plan.status.notifications?.pending?.length ?? 0) > 0) ports.deliver(rollout, plan.status);
   // Events are for people reading `kubectl describe`; one that cannot be written must not
   // fail a reconcile whose status is already stored.
   for (const event of plan.events) await ports.emit(rollout, event).catch(() => undefined);

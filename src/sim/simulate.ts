@@ -1,7 +1,9 @@
 import type { AnalysisSpec, Rollout } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 import type { Notification, Problem } from "../core/plan.ts";
+import { DEFAULT_RETRY_POLICY, recordAttempt } from "../core/outbox-delivery.ts";
 import { templateHash } from "../core/template-hash.ts";
+import { containerImages } from "../core/template-images.ts";
 import { describeStep } from "../core/steps.ts";
 import { reconcileOnce, type ReconcilePorts } from "../runtime/reconcile-once.ts";
 import { applyMergePatch } from "../runtime/merge-patch.ts";
@@ -66,8 +68,11 @@ export interface SimulationResult {
   stableHash: string;
   canaryHash: string;
   timeline: TimelineRow[];
-  notifications: Notification[];
+  /** What a controller with a default Slack webhook would have posted, `t` seconds into the release. */
+  notifications: SimulatedNotification[];
 }
+
+export type SimulatedNotification = Notification & { t: number };
 
 /**
  * Releases the Rollout's template over a running previous version in a simulated
@@ -101,7 +106,8 @@ export async function simulate(
     options.start,
   );
   let currentHash = stableHash;
-  const notifications: Notification[] = [];
+  let releaseStart = world.now;
+  const notifications: SimulatedNotification[] = [];
   const ports: ReconcilePorts = {
     observe: () =>
       Promise.resolve({
@@ -111,6 +117,9 @@ export async function simulate(
         routes: routed
           ? { canaryWeight: world.canaryWeight, headerRoutes: [...world.headerRoutes] }
           : undefined,
+        templateImages: containerImages(currentHash === canaryHash ? newTemplate : undefined),
+        // As if the controller had a default Slack webhook: every Rollout shows what it would post.
+        notifyDefaults: { slack: true },
       }),
     sampleMetrics: (_r: Rollout, _a: AnalysisSpec, seen): Promise<MetricsSample> =>
       Promise.resolve({
@@ -130,7 +139,30 @@ export async function simulate(
           statusMergePatch(r.status, status),
         ) as Rollout["status"]),
       ),
-    notify: (_r, n) => Promise.resolve(void notifications.push(n)),
+    // The outbox delivered at once: each pending notification is "posted" and marked sent.
+    deliver: (r) => {
+      for (const entry of r.status?.notifications?.pending ?? []) {
+        const { id, kind, severity, title, message } = entry;
+        notifications.push({
+          t: Math.round((world.now - releaseStart) / 1000),
+          id,
+          kind,
+          severity,
+          title,
+          message,
+        });
+        for (const { target } of entry.deliveries)
+          r.status = recordAttempt(
+            r.status ?? {},
+            id,
+            target,
+            { ok: true },
+            world.now,
+            DEFAULT_RETRY_POLICY,
+            0,
+          ).status;
+      }
+    },
     emit: () => Promise.resolve(),
   };
 
@@ -146,7 +178,7 @@ export async function simulate(
   notifications.length = 0;
 
   currentHash = canaryHash;
-  const releaseStart = world.now;
+  releaseStart = world.now;
   const timeline: TimelineRow[] = [];
   let pausedSince: number | undefined;
   let heldSince: number | undefined;
