@@ -1,9 +1,15 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import type { ControllerFlags } from "./cli/controller-command.ts";
 import { startController } from "./kube/controller.ts";
 import { durationMs } from "./api/duration.ts";
-import { REDACT_PATHS } from "./notify/redaction.ts";
+import { REDACT_PATHS, REDACTED } from "./notify/redaction.ts";
+
+/** The controller's JSON logger. Webhook URLs and signing keys are credentials: censored wherever a log line could carry one. */
+export function controllerLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { name: "aviary", level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
 
 /**
  * Composition root of the controller: reads flags and environment, connects to the
@@ -12,12 +18,7 @@ import { REDACT_PATHS } from "./notify/redaction.ts";
  */
 export async function runController(flags: ControllerFlags = {}): Promise<void> {
   const env = process.env;
-  // Webhook URLs and signing keys are credentials: censored wherever a log line could carry one.
-  const log = pino({
-    name: "aviary",
-    level: env.AVIARY_LOG_LEVEL ?? "info",
-    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-  });
+  const log = controllerLogger(env.AVIARY_LOG_LEVEL ?? "info");
   const kubeConfig = new KubeConfig();
   if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
