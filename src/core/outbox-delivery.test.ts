@@ -109,7 +109,7 @@ describe("delivery outcomes in status", () => {
     }
   });
 
-  test("a 429 waits exactly its Retry-After", () => {
+  test("a 429 is retried no sooner than its Retry-After, and never sooner than the backoff", () => {
     const limited: Attempt = { ...serverError, error: "Slack answered 429", retryAfterMs: 2_000 };
     const status = recordAttempt(
       pendingRollback(),
@@ -123,6 +123,13 @@ describe("delivery outcomes in status", () => {
     assert.equal(
       status.notifications?.pending?.[0]?.deliveries[0]?.nextAttemptAt,
       new Date(T0 + 2_000).toISOString(),
+    );
+    const zero: Attempt = { ...limited, retryAfterMs: 0 };
+    const eager = recordAttempt(pendingRollback(), "c2:rolledBack:t", "slack", zero, T0, POLICY, 0);
+    assert.equal(
+      eager.status.notifications?.pending?.[0]?.deliveries[0]?.nextAttemptAt,
+      new Date(T0 + 500).toISOString(),
+      "Retry-After: 0 does not make it spin",
     );
   });
 

@@ -118,7 +118,8 @@ export function recordAttempt(
   const attempts = delivery.attempts + 1;
   const failingSince = ms(delivery.failingSince) ?? now;
   const deadline = failingSince + policy.giveUpAfterMs;
-  const wait = attempt.retryAfterMs ?? backoffMs(policy, attempts, random);
+  // Retry-After is a floor: a receiver answering "Retry-After: 0" still gets the backoff.
+  const wait = Math.max(attempt.retryAfterMs ?? 0, backoffMs(policy, attempts, random));
   const what = `${LABEL[target]} notification "${entry.title}"`;
   let giveUp: { reason: string; message: string } | undefined;
   if (!attempt.retry) {
