@@ -23,6 +23,19 @@ export async function createSecret(
   });
 }
 
+/** Creates the Secret anew with this data (deleting the old one first, if any). */
+export async function putSecret(
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+): Promise<void> {
+  await kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .deleteNamespacedSecret({ name, namespace })
+    .catch(() => undefined);
+  await createSecret(namespace, name, data);
+}
+
 export const slackSettings = (on?: NotificationKind[]) => ({
   slack: {
     webhookSecretRef: { name: "slack-webhook", key: "url" },

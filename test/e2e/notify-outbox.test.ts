@@ -10,13 +10,14 @@ import { WebhookPayload } from "../../src/notify/webhook-payload.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from "../../src/notify/webhook-signature.ts";
 import { kubeconfigPath, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
-import { script, startReceiver, type Receiver } from "../harness/receiver.ts";
+import { OK, script, startReceiver, type Receiver } from "../harness/receiver.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 import {
   controller,
   createRollout,
   createServices,
   setImage,
+  status,
   untilStatus,
 } from "./controller-fixtures.ts";
 import { healthyStable, startRelease, weights } from "./analysis-fixtures.ts";
@@ -26,6 +27,7 @@ import {
   createSecret,
   headers,
   namespaceEvents,
+  putSecret,
   slackBody,
   slackSettings,
 } from "./notify-fixtures.ts";
@@ -286,31 +288,113 @@ describe("notifications through the outbox", { timeout: 600_000 }, () => {
     await assertNoLeak(ns, lines, [slack.url]);
   });
 
-  test("a missing Secret reaches status as NotificationFailed naming Secret and key; once created, the message is delivered", async (t) => {
+  test("Secret problems (missing, wrong key, not a URL) reach status as NotificationFailed naming Secret and key; once fixed, the message is delivered", async (t) => {
     const slack = await receiver(t);
     const { ns, lines } = await healthy(t, slackSettings(["started"]));
+    const problem = async (what: string, pattern: RegExp) => {
+      const s = await untilStatus(ns, what, (st) => pattern.test(condition(st)?.message ?? ""));
+      assert.equal(condition(s)?.status, "True");
+      assert.equal(condition(s)?.reason, "SlackMisconfigured");
+      await eventually(
+        `the Event for ${what}`,
+        () => namespaceEvents(ns),
+        (e) => e.some((x) => x.startsWith("Warning NotificationFailed") && pattern.test(x)),
+      );
+    };
     await setImage(ns, "api:2");
-    const broken = await untilStatus(ns, "the condition", (s) => condition(s)?.status === "True");
-    assert.equal(condition(broken)?.reason, "SlackMisconfigured");
-    assert.match(
-      condition(broken)?.message ?? "",
+    await problem(
+      "a missing Secret",
       new RegExp(
         `Secret ${ns}/slack-webhook \\(spec.notifications.slack.webhookSecretRef\\) does not exist: create it with the webhook URL under key "url"`,
       ),
     );
-    await eventually(
-      "the Event",
-      () => namespaceEvents(ns),
-      (e) => e.some((x) => x.startsWith("Warning NotificationFailed")),
+    await putSecret(ns, "slack-webhook", { webhook: slack.url });
+    await problem(
+      "a wrong key",
+      new RegExp(`Secret ${ns}/slack-webhook has no key "url" \\(keys: webhook\\)`),
+    );
+    await putSecret(ns, "slack-webhook", { url: "xoxb-not-a-webhook" });
+    await problem(
+      "a value that is not a URL",
+      new RegExp(`Secret ${ns}/slack-webhook key "url" does not hold a URL`),
     );
 
-    await createSecret(ns, "slack-webhook", { url: slack.url });
+    await putSecret(ns, "slack-webhook", { url: slack.url });
     const fixed = await untilStatus(
       ns,
       "delivered after the fix",
       (s) => (s.notifications?.sent ?? []).length === 1,
     );
     assert.equal(condition(fixed)?.status, "False");
+    assert.equal(slack.accepted().length, 1);
+    await assertNoLeak(ns, lines, [slack.url, "xoxb-not-a-webhook"]);
+  });
+
+  test("a leader change: the new leader delivers what the old one left pending, once", async (t) => {
+    const slack = await receiver(t);
+    slack.respond(() => "hold"); // Slack hangs while the first leader is in charge
+    const ns = await testNamespace(t, "out");
+    await createSecret(ns, "slack-webhook", { url: slack.url });
+    await createServices(ns, ["api-stable", "api-canary"]);
+    const { log, lines } = capturedLog();
+    const election = { namespace: ns, leaseMs: 3_000, renewMs: 1_000, retryMs: 300 };
+    const options = {
+      log,
+      resyncMs: 2_000,
+      notifications: { timeoutMs: 1_000, initialBackoffMs: 500 },
+    };
+    const a = await controller(t, ns, {
+      ...options,
+      leaderElection: { ...election, identity: "a" },
+    });
+    const b = await controller(t, ns, {
+      ...options,
+      leaderElection: { ...election, identity: "b" },
+    });
+    await eventually(
+      "one leader",
+      () => Promise.resolve([a.isLeader(), b.isLeader()]),
+      (l) => l.filter(Boolean).length === 1,
+    );
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    await createRollout(
+      ns,
+      {
+        replicas: 2,
+        strategy: {
+          canary: {
+            stableService: "api-stable",
+            canaryService: "api-canary",
+            steps: [{ pause: {} }],
+          },
+        },
+        notifications: slackSettings(["started"]),
+      },
+      "api:1",
+    );
+    await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
+    await setImage(ns, "api:2");
+    await eventually(
+      "the post is in flight",
+      () => Promise.resolve(slack.posts.length),
+      (n) => n >= 1,
+    );
+
+    await leader.stop();
+    slack.dropHeld();
+    const left = await status(ns);
+    assert.equal(left.notifications?.pending?.length, 1, "left pending by the old leader");
+    slack.respond(OK);
+    await eventually(
+      "the standby leads",
+      () => Promise.resolve(standby.isLeader()),
+      (l) => l,
+    );
+    await untilStatus(
+      ns,
+      "the new leader delivered it",
+      (s) => (s.notifications?.sent ?? []).length === 1,
+    );
     assert.equal(slack.accepted().length, 1);
     await assertNoLeak(ns, lines, [slack.url]);
   });
