@@ -1,7 +1,15 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import type { ControllerFlags } from "./cli/controller-command.ts";
 import { startController } from "./kube/controller.ts";
+import { durationMs } from "./api/duration.ts";
+import { REDACT_PATHS, REDACTED } from "./notify/redaction.ts";
+
+/** The controller's JSON logger. Webhook URLs and signing keys are credentials: censored wherever a log line could carry one. */
+export function controllerLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { name: "aviary", level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
 
 /**
  * Composition root of the controller: reads flags and environment, connects to the
@@ -10,7 +18,7 @@ import { startController } from "./kube/controller.ts";
  */
 export async function runController(flags: ControllerFlags = {}): Promise<void> {
   const env = process.env;
-  const log = pino({ name: "aviary", level: env.AVIARY_LOG_LEVEL ?? "info" });
+  const log = controllerLogger(env.AVIARY_LOG_LEVEL ?? "info");
   const kubeConfig = new KubeConfig();
   if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
@@ -30,6 +38,20 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
     leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
     metricsPort,
     clusterName: emptyToUndefined(env.AVIARY_CLUSTER_NAME),
+    notifications: {
+      slack: {
+        webhookUrl: emptyToUndefined(env.AVIARY_SLACK_WEBHOOK_URL),
+        channel: flags.slackChannel ?? emptyToUndefined(env.AVIARY_SLACK_CHANNEL),
+      },
+      webhook: {
+        url: emptyToUndefined(env.AVIARY_WEBHOOK_URL),
+        signingKey: emptyToUndefined(env.AVIARY_WEBHOOK_SIGNING_KEY),
+      },
+      giveUpAfterMs: durationOr(
+        flags.notifyGiveUpAfter ?? emptyToUndefined(env.AVIARY_NOTIFY_GIVE_UP_AFTER),
+        "AVIARY_NOTIFY_GIVE_UP_AFTER",
+      ),
+    },
     log,
   });
   log.info(
@@ -56,6 +78,19 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** A Go-style duration ("1h", "90m"); a bad one stops the start with a clear message. */
+function durationOr(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return durationMs(value);
+  } catch (error) {
+    throw new Error(
+      `${name} / --notify-give-up-after: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }
 
 function numberOr(value: string | undefined, fallback: number): number {

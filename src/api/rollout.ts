@@ -1,12 +1,6 @@
 import { z } from "zod";
-import {
-  exactlyOne,
-  LabelSelector,
-  MAX_ROLLOUT_NAME,
-  Name,
-  Opaque,
-  SecretKeyRef,
-} from "./schema-parts.ts";
+import { exactlyOne, LabelSelector, MAX_ROLLOUT_NAME, Name, Opaque } from "./schema-parts.ts";
+import { Notifications } from "./notifications.ts";
 import { Strategy } from "./strategy.ts";
 import { Seconds } from "./duration.ts";
 import { MAX_REPLICAS } from "./limits.ts";
@@ -22,15 +16,8 @@ export * from "./traffic-routing.ts";
 export * from "./analysis-spec.ts";
 export * from "./strategy.ts";
 export * from "./status.ts";
-
-export const Notifications = z.object({
-  slack: z
-    .object({
-      webhookSecretRef: SecretKeyRef,
-      channel: z.string().optional(),
-    })
-    .optional(),
-});
+export * from "./notifications.ts";
+export * from "./notification-status.ts";
 
 export const WorkloadRef = z.object({
   apiVersion: z.string().default("apps/v1"),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_COMMAND_ID } from "./limits.ts";
+import { NotificationOutbox } from "./notification-status.ts";
 
 export const Phase = z.enum(["Progressing", "Paused", "Healthy", "Degraded", "Aborted"]);
 
@@ -116,8 +117,8 @@ export const RolloutStatus = z.object({
   lastCommandId: CommandId.optional(),
   commandResult: CommandResult.optional(),
   managed: ManagedTraffic.optional(),
-  /** Ids of notifications already sent for this release, so a restart sends none twice. */
-  notified: z.array(z.string()).optional(),
+  /** The notification outbox: pending, sent and failed notifications (see notification-status.ts). */
+  notifications: NotificationOutbox.optional(),
 });
 
 export type Phase = z.output<typeof Phase>;

@@ -23,6 +23,14 @@ export function registerController(program: Command): void {
       "--prometheus <url>",
       "Prometheus address for Rollouts that name none (env AVIARY_PROMETHEUS_ADDRESS)",
     )
+    .option(
+      "--slack-channel <channel>",
+      "Slack channel for Rollouts that name none (env AVIARY_SLACK_CHANNEL; the webhook URL itself only from env AVIARY_SLACK_WEBHOOK_URL)",
+    )
+    .option(
+      "--notify-give-up-after <duration>",
+      'stop retrying a notification this long after its first failure, e.g. "1h" (env AVIARY_NOTIFY_GIVE_UP_AFTER; default 1h)',
+    )
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
@@ -35,6 +43,8 @@ export interface ControllerFlags {
   leaderElect?: boolean | undefined;
   leaseNamespace?: string | undefined;
   prometheus?: string | undefined;
+  slackChannel?: string | undefined;
+  notifyGiveUpAfter?: string | undefined;
 }
 
 function port(value: string): number {

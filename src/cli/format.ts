@@ -44,7 +44,19 @@ export function formatSimulation(result: SimulationResult): string {
     "",
     `${outcome} after ${clock(result.durationSeconds)}: ${result.reason}`,
     ...messages(result.timeline),
+    ...notifications(result),
   ].join("\n");
+}
+
+/** What a controller with a default Slack webhook would have posted. */
+function notifications(result: SimulationResult): string[] {
+  if (result.notifications.length === 0) return [];
+  const width = Math.max(...result.notifications.map((n) => n.kind.length));
+  return [
+    "",
+    "notifications:",
+    ...result.notifications.map((n) => `  ${clock(n.t)}  ${n.kind.padEnd(width)}  ${n.title}`),
+  ];
 }
 
 function messages(timeline: readonly TimelineRow[]): string[] {

@@ -67,6 +67,7 @@ export function formatStatus(view: RolloutView): string {
       ["canary", s.canaryHash ?? "-"],
       ["message", s.message ?? ""],
       ["pending", pendingCommand(s)],
+      ["notify", notificationProblem(s)],
     ]),
   ];
   const analysis = s.analysis;
@@ -140,6 +141,12 @@ function pendingCommand(status: RolloutStatus): string {
   if (command === undefined || command.id === status.lastCommandId) return "";
   const by = command.requestedBy === undefined ? "" : ` by ${command.requestedBy}`;
   return `${command.name} (id ${command.id}${by}), not executed yet`;
+}
+
+/** A notification that could not be delivered (the NotificationFailed condition), if any. */
+function notificationProblem(status: RolloutStatus): string {
+  const failed = status.conditions?.find((c) => c.type === "NotificationFailed");
+  return failed?.status === "True" ? `failing (${failed.reason}): ${failed.message}` : "";
 }
 
 function pairs(entries: [string, string][]): string[] {

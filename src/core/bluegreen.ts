@@ -6,11 +6,13 @@ import { ms } from "./clock.ts";
 import {
   abort,
   abortedAtMs,
+  notifyDeadlineExceeded,
   completePromotion,
   returnTrafficToStable,
   startRelease,
 } from "./release.ts";
 import { checkPromotionWindows } from "./windows.ts";
+import { promoteCommand } from "./notification-details.ts";
 import {
   firstDeploy,
   retireOldReplicaSets,
@@ -177,6 +179,13 @@ function promotionGate(d: Decision, s: BlueGreenStrategy): Wait {
   if (st.manualPause === true)
     return { message: "paused by `aviary pause`", paused: true, deadline: false };
   if (!s.autoPromotionEnabled) {
+    d.notify({
+      id: `${st.canaryHash ?? ""}:paused:preview`,
+      kind: "paused",
+      severity: "info",
+      title: `${d.rollout.metadata.name} is paused`,
+      message: `The preview of ${st.canaryHash ?? "the new version"} is ready. Waiting for \`${promoteCommand(d)}\`.`,
+    });
     return {
       message: "preview ready: waiting for `aviary promote`",
       paused: true,
@@ -228,6 +237,9 @@ function report(d: Decision, wait: NonNullable<Wait>): void {
     return;
   }
   const reason = `progress deadline exceeded after ${d.spec.progressDeadlineSeconds}s: ${wait.message}`;
-  if (d.spec.progressDeadlineAbort) abort(d, reason, true);
-  else d.phase("Degraded", reason);
+  if (d.spec.progressDeadlineAbort) abort(d, reason, true, true);
+  else {
+    d.phase("Degraded", reason);
+    notifyDeadlineExceeded(d, reason);
+  }
 }

@@ -7,10 +7,12 @@ import {
   abort,
   abortedAtMs,
   completePromotion,
+  notifyDeadlineExceeded,
   returnTrafficToStable,
   startRelease,
 } from "./release.ts";
 import { canaryReplicasFor, describeStep, targetWeight } from "./steps.ts";
+import { promoteCommand } from "./notification-details.ts";
 import {
   actionHold,
   holdReason,
@@ -148,11 +150,15 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       st.stepStartedAt = d.nowIso;
       st.lastProgressAt = d.nowIso;
       st.stepAnalysisBaseSeconds = st.analysis?.conclusiveSeconds ?? 0;
-      d.event(
-        "Normal",
-        "StepCompleted",
-        `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`,
-      );
+      const completed = `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`;
+      d.event("Normal", "StepCompleted", completed);
+      d.notify({
+        id: `${hash}:stepCompleted:${index}`,
+        kind: "stepCompleted",
+        severity: "info",
+        title: `${d.rollout.metadata.name}: ${completed}`,
+        message: `Canary ${hash}: ${completed}.`,
+      });
     }
     if (index >= steps.length && result.done) result = promote(d, s, services, hash, hold);
     else if (st.canaryScale !== undefined)
@@ -219,7 +225,7 @@ function runStep(
         kind: "paused",
         severity: "info",
         title: `${d.rollout.metadata.name} is paused`,
-        message: `Waiting for \`aviary promote ${d.rollout.metadata.name}\` at step ${(st.currentStepIndex ?? 0) + 1}.`,
+        message: `Waiting for \`${promoteCommand(d)}\` at step ${(st.currentStepIndex ?? 0) + 1}.`,
       });
       return {
         done: false,
@@ -381,10 +387,11 @@ function report(d: Decision, s: CanaryStrategy, result: Exclude<StepResult, { do
   }
   const reason = `progress deadline exceeded: no progress for ${Math.round(waited)}s (progressDeadlineSeconds ${d.spec.progressDeadlineSeconds}) at ${message}`;
   if (d.spec.progressDeadlineAbort) {
-    abort(d, reason, true);
+    abort(d, reason, true, true);
     rollback(d, s, { stable: s.stableService, canary: s.canaryService }, st.canaryHash ?? "");
   } else {
     d.condition("Progressing", "False", "ProgressDeadlineExceeded", reason);
     d.phase("Degraded", reason);
+    notifyDeadlineExceeded(d, reason);
   }
 }

@@ -6,7 +6,8 @@ export type ConditionType =
   | "Paused"
   | "InvalidSpec"
   /** A write the plan needed was refused or failed; it is retried with backoff. */
-  | "ReconcileError";
+  | "ReconcileError"
+  | "NotificationFailed";
 
 /**
  * Sets a condition, keeping lastTransitionTime when the status does not change

@@ -9,6 +9,8 @@ import type {
 } from "./plan.ts";
 import { setCondition, type ConditionType } from "./conditions.ts";
 import { iso } from "./clock.ts";
+import { isKnown, recordPending, targetsFor } from "./outbox.ts";
+import { notificationDetails } from "./notification-details.ts";
 
 /**
  * The working state of one decide() call: the status being built and the actions,
@@ -82,12 +84,20 @@ export class Decision {
     this.events.push({ type, reason, message });
   }
 
-  /** Emits a notification once per id across restarts: the id is recorded in status. */
+  /**
+   * Records a notification as pending in the outbox (status.notifications), once per id,
+   * for each target that wants its kind. It goes out with this plan's status write, so it
+   * is stored together with the transition it reports; delivery happens beside reconciling.
+   */
   notify(notification: Notification): void {
-    const sent = this.status.notified ?? [];
-    if (sent.includes(notification.id)) return;
-    this.status.notified = [...sent, notification.id].slice(-20);
-    this.act({ kind: "notify", notification });
+    if (isKnown(this.status.notifications, notification.id)) return;
+    const targets = targetsFor(this.spec, this.observed.notifyDefaults, notification.kind);
+    recordPending(this.status, {
+      ...notification,
+      at: this.nowIso,
+      details: notificationDetails(this, notification),
+      deliveries: targets.map((target) => ({ target, attempts: 0 })),
+    });
   }
 
   condition(type: ConditionType, status: "True" | "False", reason: string, message: string): void {

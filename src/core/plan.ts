@@ -1,4 +1,11 @@
-import type { Condition, HeaderMatch, ManagedTraffic, RolloutStatus } from "../api/rollout.ts";
+import type {
+  Condition,
+  HeaderMatch,
+  ManagedTraffic,
+  NotificationKind,
+  NotificationTarget,
+  RolloutStatus,
+} from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 
 /** What the adapters saw, handed to decide(). Plain data; no clients. */
@@ -29,7 +36,13 @@ export interface Observed {
   claims?: readonly ObservedClaim[] | undefined;
   /** Problems found while observing that the spec alone cannot show (missing objects...). */
   problems?: readonly Problem[] | undefined;
+  /** Container images of the desired template, named in notifications. */
+  templateImages?: readonly string[] | undefined;
+  /** Notification targets the controller has a default URL for (used by Rollouts without their own). */
+  notifyDefaults?: NotifyDefaults | undefined;
 }
+
+export type NotifyDefaults = Partial<Record<NotificationTarget, boolean>>;
 
 export interface ObservedReplicaSet {
   hash: string;
@@ -39,6 +52,8 @@ export interface ObservedReplicaSet {
   createdAt?: string | undefined;
   /** Why the ReplicaSet cannot create its pods (its ReplicaFailure condition), if it cannot. */
   failure?: string | undefined;
+  /** Container images of its pod template, named in notifications. */
+  images?: readonly string[] | undefined;
 }
 
 /** A selector Aviary narrows to one version's pods. */
@@ -95,7 +110,6 @@ export type Action =
   | { kind: "setWeight"; canaryWeight: number }
   | { kind: "setHeaderRoute"; name: string; match: readonly HeaderMatch[] }
   | { kind: "removeHeaderRoute"; name: string }
-  | { kind: "notify"; notification: Notification }
   /** Marks what `managed` names as this Rollout's (one owner per route, subset and Service). */
   | { kind: "claim"; managed: ManagedTraffic }
   /** Removes this Rollout's marks from what `managed` names. */
@@ -105,9 +119,13 @@ export type Action =
   /** Adds or removes Aviary's finalizer on the Rollout. */
   | { kind: "setFinalizer"; present: boolean };
 
-export type NotificationKind =
-  "promoted" | "rolledBack" | "aborted" | "paused" | "stepCompleted" | "started";
+export type { NotificationKind };
 
+/**
+ * A release event to tell people about. Notifications are not actions: decide() records
+ * them as pending in status.notifications (the outbox, core/outbox.ts), in the same
+ * status write as the transition, and delivery runs beside reconciling.
+ */
 export interface Notification {
   /** Stable id: the same event seen again after a restart has the same id. */
   id: string;

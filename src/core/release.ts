@@ -2,6 +2,7 @@ import type { Decision } from "./context.ts";
 import { freshAnalysis } from "./analysis.ts";
 import { ms } from "./clock.ts";
 import { scheduleScaleDown, select, steady, type ServiceNames } from "./workload.ts";
+import { startReleaseOutbox } from "./outbox.ts";
 
 /** Begins a release of the current template (or restarts it after the template changed mid-release). */
 export function startRelease(d: Decision, hash: string, abortScaleDownDelaySeconds: number): void {
@@ -25,7 +26,7 @@ export function startRelease(d: Decision, hash: string, abortScaleDownDelaySecon
   st.lastProgressAt = d.nowIso;
   st.analysis = freshAnalysis(d.nowIso);
   st.stepAnalysisBaseSeconds = 0;
-  st.notified = [];
+  startReleaseOutbox(st);
   delete st.abortedAt;
   delete st.abortReason;
   delete st.promoteFull;
@@ -46,19 +47,40 @@ export function startRelease(d: Decision, hash: string, abortScaleDownDelaySecon
   });
 }
 
-/** Marks the release aborted. `degraded` is for automatic rollbacks (analysis, deadline). */
-export function abort(d: Decision, reason: string, degraded: boolean): void {
+/**
+ * Marks the release aborted. `degraded` is for automatic rollbacks (analysis, deadline);
+ * `deadline` says the progress deadline was the cause, which people are told as such.
+ */
+export function abort(d: Decision, reason: string, degraded: boolean, deadline = false): void {
   const st = d.status;
   st.abortedAt = d.nowIso;
   st.abortReason = reason;
   d.event("Warning", degraded ? "RolledBack" : "Aborted", reason);
   d.condition("Progressing", "False", degraded ? "RolledBack" : "RolloutAborted", reason);
+  const kind = deadline ? "progressDeadlineExceeded" : degraded ? "rolledBack" : "aborted";
+  const name = d.rollout.metadata.name;
   d.notify({
-    id: `${st.canaryHash ?? "none"}:rolledBack:${d.nowIso}`,
-    kind: degraded ? "rolledBack" : "aborted",
+    id: `${st.canaryHash ?? "none"}:${kind}:${d.nowIso}`,
+    kind,
     severity: "error",
-    title: `${d.rollout.metadata.name} rolled back`,
+    title:
+      kind === "aborted"
+        ? `${name} aborted and rolled back`
+        : kind === "progressDeadlineExceeded"
+          ? `${name} rolled back: progress deadline exceeded`
+          : `${name} rolled back`,
     message: reason,
+  });
+}
+
+/** The progress deadline passed and the release stays where it is (progressDeadlineAbort: false). */
+export function notifyDeadlineExceeded(d: Decision, reason: string): void {
+  d.notify({
+    id: `${d.status.canaryHash ?? "none"}:progressDeadlineExceeded:${d.status.lastProgressAt ?? ""}`,
+    kind: "progressDeadlineExceeded",
+    severity: "warn",
+    title: `${d.rollout.metadata.name}: progress deadline exceeded`,
+    message: `${reason}. The release is not rolled back (progressDeadlineAbort is false).`,
   });
 }
 
@@ -121,6 +143,14 @@ export function completePromotion(
 ): void {
   const st = d.status;
   const old = st.stableHash;
+  // Told before the hashes move, so the message shows old -> new.
+  d.notify({
+    id: `${hash}:promoted`,
+    kind: "promoted",
+    severity: "info",
+    title: `${d.rollout.metadata.name} promoted`,
+    message: `Version ${hash} is now stable${old !== undefined ? ` (was ${old})` : ""}.`,
+  });
   if (old !== undefined && old !== hash) scheduleScaleDown(d, old, scaleDownDelaySeconds);
   st.stableHash = hash;
   st.lastProgressAt = d.nowIso;
@@ -129,13 +159,6 @@ export function completePromotion(
   delete st.promoteRequested;
   delete st.canaryScale;
   d.event("Normal", "Promoted", `${hash} promoted to stable`);
-  d.notify({
-    id: `${hash}:promoted`,
-    kind: "promoted",
-    severity: "info",
-    title: `${d.rollout.metadata.name} promoted`,
-    message: `Version ${hash} is now stable${old !== undefined ? ` (was ${old})` : ""}.`,
-  });
   steady(d, services);
 }
 

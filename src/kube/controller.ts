@@ -9,9 +9,12 @@ import { startHealthServer } from "./http-server.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { KubePorts } from "./ports.ts";
 import { RolloutReader } from "./rollout-reader.ts";
-import type { Notifier } from "../notify/notifier.ts";
-import { SlackNotifier } from "../notify/slack.ts";
-import { resolveSlackWebhook } from "../notify/secret.ts";
+import { kubeOutboxStore } from "./outbox-store.ts";
+import {
+  notificationDelivery,
+  notifyDefaultsOf,
+  type ControllerNotifyOptions,
+} from "./notifications.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
 import { WorkQueue } from "./workqueue.ts";
@@ -28,8 +31,8 @@ export interface ControllerOptions {
   namespace?: string | undefined;
   /** Undefined: the traffic routers of src/traffic/select-router.ts. */
   routerFor?: RouterFactory | undefined;
-  /** Undefined: Slack, for Rollouts that set spec.notifications.slack. */
-  notifier?: Notifier | undefined;
+  /** Controller-wide Slack and webhook defaults, retry policy and timeouts for notifications. */
+  notifications?: ControllerNotifyOptions | undefined;
   /** Named in notifications, so people with several clusters know which one. */
   clusterName?: string | undefined;
   prometheusAddress?: string | undefined;
@@ -72,15 +75,16 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const log = options.log ?? pino({ name: "aviary" });
   const { kubeConfig } = options;
   const routerFor = options.routerFor ?? routerForManaged;
-  const notifier =
-    options.notifier ??
-    new SlackNotifier({
-      webhookFor: (rollout) => resolveSlackWebhook(kubeConfig, rollout),
-      clusterName: options.clusterName,
-      log,
-    });
+  const notify = options.notifications ?? {};
   const metrics = new ControllerMetrics();
-  let running: { queue: WorkQueue; watches: Watches; resync: NodeJS.Timeout } | undefined;
+  let running:
+    | {
+        queue: WorkQueue;
+        watches: Watches;
+        resync: NodeJS.Timeout;
+        delivery: ReturnType<typeof notificationDelivery>;
+      }
+    | undefined;
 
   const startWork = (): void => {
     if (running !== undefined) return;
@@ -116,10 +120,20 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const ports = new KubePorts({
       kubeConfig,
       routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig),
-      notifier,
       prometheusAddress: options.prometheusAddress,
       cache: watches.cache,
       onStatusWritten: (rollout, written) => reader.wrote(rollout, written),
+      notifyDefaults: notifyDefaultsOf(notify),
+      onPendingNotifications: (rollout) =>
+        delivery.kick(rollout.metadata.namespace ?? "default", rollout.metadata.name),
+    });
+    // Only the leader delivers: it starts and stops with the work, beside the queue.
+    const delivery = notificationDelivery({
+      kubeConfig,
+      store: kubeOutboxStore(reader, ports),
+      options: notify,
+      clusterName: options.clusterName,
+      log,
     });
     const reconciler = new Reconciler(reader, ports, metrics, log);
     // The slow safety net: Rollouts mid-release are requeued by their own plans, steady
@@ -131,7 +145,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       options.resyncMs ?? 10 * 60_000,
     );
     resync.unref();
-    running = { queue, watches, resync };
+    running = { queue, watches, resync, delivery };
   };
   const stopWork = async (): Promise<void> => {
     const current = running;
@@ -140,6 +154,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clearInterval(current.resync);
     await current.watches.stop();
     await current.queue.stop();
+    await current.delivery.stop();
   };
   let elector: LeaderElector | undefined;
   if (options.leaderElection === false || options.leaderElection === undefined) {

@@ -92,6 +92,11 @@ export class LeaderElector {
     clearInterval(this.watchdog);
     if (!this.leading) return;
     this.setLeading(false);
+    await this.release();
+  }
+
+  /** Hands the Lease back, if we hold it, so another replica need not wait for it to expire. */
+  private async release(): Promise<void> {
     try {
       const lease = await this.read();
       if (lease?.spec?.holderIdentity !== this.options.identity) return;
@@ -112,6 +117,12 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     try {
       const won = await this.tryAcquireOrRenew();
+      // stop() may have come while the request was in flight: a stopped elector never
+      // starts leading (it would start work nobody stops); a Lease it just won goes back.
+      if (this.stopped) {
+        if (won && !this.leading) await this.release();
+        return;
+      }
       if (won) this.lastRenew = Date.now();
       if (won && !this.leading) this.setLeading(true);
       if (!won && this.leading) this.setLeading(false);

@@ -9,9 +9,8 @@ import {
 import type { AnalysisSpec, ManagedTraffic, Rollout, RolloutStatus } from "../api/rollout.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
-import type { Notifier } from "../notify/notifier.ts";
 import { templateLabels } from "../core/pod-selection.ts";
-import type { KubeEvent, Notification, Observed, ObservedClaim, Problem } from "../core/plan.ts";
+import type { KubeEvent, NotifyDefaults, Observed, ObservedClaim, Problem } from "../core/plan.ts";
 import { templateHash } from "../core/template-hash.ts";
 import type { ReconcilePorts, WriteAction } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
@@ -23,6 +22,7 @@ import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
 import { ServiceSelectors } from "./service-selectors.ts";
 import type { ClusterCache } from "./watches.ts";
 import { statusChanges, statusMergePatch } from "./status-patch.ts";
+import { containerImages } from "../core/template-images.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -30,7 +30,10 @@ export interface KubePortsOptions {
   kubeConfig: KubeConfig;
   /** The traffic router for what a Rollout manages, or undefined when it routes by replicas only. */
   routerFor: (managed: ManagedTraffic, namespace: string) => TrafficRouter | undefined;
-  notifier?: Notifier | undefined;
+  /** Told when a written status holds pending notifications (the outbox); never awaited. */
+  onPendingNotifications?: ((rollout: Rollout) => void) | undefined;
+  /** Notification targets with a controller-wide default, handed to decide(). */
+  notifyDefaults?: NotifyDefaults | undefined;
   /** Prometheus address for Rollouts that do not name one. */
   prometheusAddress?: string | undefined;
   /** Name written as the Events' reporting component. */
@@ -97,6 +100,8 @@ export class KubePorts implements ReconcilePorts {
     if (specValid)
       problems.push(...(await this.analysis.problems(rollout).catch((): Problem[] => [])));
     if (observed.claims !== undefined) this.markStaleOwners(namespace, observed.claims);
+    observed.notifyDefaults = this.options.notifyDefaults;
+    if (desired !== undefined) observed.templateImages = containerImages(desired.template);
     return problems.length > 0 ? { ...observed, problems } : observed;
   }
 
@@ -252,9 +257,9 @@ export class KubePorts implements ReconcilePorts {
     this.replicaSets.forget(namespace, name);
   }
 
-  /** A notification that cannot be delivered is logged by the notifier; it never fails a reconcile. */
-  async notify(rollout: Rollout, notification: Notification): Promise<void> {
-    await this.options.notifier?.notify(rollout, notification);
+  /** Delivery runs beside reconciling (src/notify/delivery.ts): this only wakes it. */
+  deliver(rollout: Rollout): void {
+    this.options.onPendingNotifications?.(rollout);
   }
 
   /** Events mark transitions: a reconcile that changed no status has none to tell. */

@@ -14,6 +14,7 @@ import {
   ROLLOUT_NAME_LABEL,
 } from "../api/labels.ts";
 import type { ObservedReplicaSet } from "../core/plan.ts";
+import { containerImages } from "../core/template-images.ts";
 import { isConflict, isNotFound, orNotFound } from "./api-errors.ts";
 import { OwnWrites } from "./own-writes.ts";
 import type { ClusterCache } from "./watches.ts";
@@ -64,6 +65,7 @@ export class ReplicaSets {
             : {
                 failure: `ReplicaSet ${rs.metadata?.name ?? hash} cannot create pods (${failure.reason ?? "ReplicaFailure"}): ${failure.message ?? "no message"}`,
               }),
+          images: containerImages(rs.spec?.template),
         },
       ];
     });
@@ -167,7 +169,7 @@ interface ReplicaSetLike {
     deletionTimestamp?: string | Date | null;
     creationTimestamp?: string | Date | null;
   };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: unknown };
   status?: {
     availableReplicas?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];

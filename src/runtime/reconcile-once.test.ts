@@ -14,12 +14,14 @@ function ports(overrides: Partial<ReconcilePorts> = {}) {
         replicaSets: [rs("s1", 4), rs("c2", 1)],
         selectors: { stable: "s1", canary: "c2" },
         routes: { canaryWeight: 0, headerRoutes: [] },
+        notifyDefaults: { slack: true },
       }),
     sampleMetrics: () => Promise.resolve({ at: new Date(T0).toISOString() }),
     execute: (_r, a) => Promise.resolve(void log.push(`execute ${a.kind}`)),
     writeStatus: (r, s) =>
       Promise.resolve(void log.push("writeStatus", (r.status = s).phase ?? "")),
-    notify: (_r, n) => Promise.resolve(void log.push(`notify ${n.kind}`)),
+    deliver: (_r, s) =>
+      void log.push(`deliver ${(s.notifications?.pending ?? []).map((p) => p.kind).join(",")}`),
     emit: (_r, e) => Promise.resolve(void log.push(`emit ${e.reason}`)),
     describeFailure: (error) => (error instanceof Error ? error.message : String(error)),
   };
@@ -50,15 +52,38 @@ describe("reconcileOnce", () => {
     assert.match(plan.status.analysis?.message ?? "", /could not read metrics: 403 forbidden/);
   });
 
-  test("status is written before notifications, and an Event that cannot be written loses no notification", async () => {
+  test("a transition's notification is pending in the status it writes, and delivery starts after that write", async () => {
     const { ports: p, log } = ports({
       emit: () => Promise.reject(new Error("namespace terminating")),
     });
     const r = analysedRelease();
     r.status = { stableHash: "s1", phase: "Healthy" };
-    await reconcileOnce(p, r, T0, []);
+    const plan = await reconcileOnce(p, r, T0, []);
+    assert.deepEqual(
+      plan.status.notifications?.pending?.map((n) => [n.kind, n.deliveries.map((d) => d.target)]),
+      [["started", ["slack"]]],
+    );
+    assert.equal(r.status.notifications?.pending?.[0]?.kind, "started", "stored by the write");
     const written = log.indexOf("writeStatus");
-    const notified = log.indexOf("notify started");
-    assert.ok(written >= 0 && notified > written, log.join(", "));
+    const delivered = log.indexOf("deliver started");
+    assert.ok(written >= 0 && delivered > written, log.join(", "));
+  });
+
+  test("a failed action is written to status with the reason, the transition it belongs to included, then retried", async () => {
+    const { ports: p, log } = ports({
+      execute: () => Promise.reject(new Error("the API server is down")),
+    });
+    const r = analysedRelease();
+    r.status = { stableHash: "s1", phase: "Healthy" };
+    await assert.rejects(reconcileOnce(p, r, T0, []), /the API server is down/);
+    assert.equal(r.status.phase, "Degraded");
+    assert.match(
+      r.status.message ?? "",
+      /^could not .*: the API server is down; retrying with backoff$/,
+    );
+    assert.equal(r.status.conditions?.find((c) => c.type === "ReconcileError")?.status, "True");
+    // The release did start (status says so), so its notification is kept, once.
+    assert.equal(r.status.notifications?.pending?.[0]?.kind, "started");
+    assert.ok(log.includes("emit WriteFailed"), log.join(", "));
   });
 });

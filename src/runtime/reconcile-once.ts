@@ -3,7 +3,7 @@ import type { MetricsSample } from "../analysis/judge.ts";
 import { decide } from "../core/decide.ts";
 import { managedFromSpec, sameManaged } from "../core/managed.ts";
 import { analysisToSample } from "../core/metrics-request.ts";
-import type { Action, KubeEvent, Notification, Observed, Plan, Problem } from "../core/plan.ts";
+import type { Action, KubeEvent, Observed, Plan, Problem } from "../core/plan.ts";
 import { withWriteFailure } from "../core/write-failure.ts";
 
 /**
@@ -34,13 +34,17 @@ export interface ReconcilePorts {
     managed: ManagedTraffic | undefined,
   ): Promise<void>;
   writeStatus(rollout: Rollout, status: RolloutStatus): Promise<void>;
-  notify(rollout: Rollout, notification: Notification): Promise<void>;
+  /**
+   * The written status holds pending notifications: deliver them beside reconciling.
+   * Never awaited, so a slow or failing receiver cannot hold a reconcile or a release.
+   */
+  deliver(rollout: Rollout, status: RolloutStatus): void;
   emit(rollout: Rollout, event: KubeEvent): Promise<void>;
   /** The API server's reason for a failed write, in a sentence with no secrets. */
   describeFailure(error: unknown): string;
 }
 
-export type WriteAction = Exclude<Action, { kind: "notify" }>;
+export type WriteAction = Action;
 
 /** A write the plan needed failed; its status is stored, and the reconcile is retried with backoff. */
 export class WriteFailedError extends Error {
@@ -59,8 +63,8 @@ export class WriteFailedError extends Error {
  * - actions run in plan order and stop at the first failure (selector before weight,
  *   weight before scale-down); a failure is written to status with the API server's
  *   reason, and the reconcile is retried with backoff;
- * - status is written before notifications are sent, so a crash in between loses a
- *   message rather than sending it twice after a restart.
+ * - a transition's notifications are pending in the status it writes (the outbox), so
+ *   a crash at any point loses none; they are delivered beside reconciling, after.
  */
 export async function reconcileOnce(
   ports: ReconcilePorts,
@@ -86,13 +90,8 @@ export async function reconcileOnce(
     observed = { ...seen, metrics };
   }
   const plan = decide(rollout, observed, now, problems);
-  const notifications: Notification[] = [];
   let failure: WriteFailedError | undefined;
   for (const action of plan.actions) {
-    if (action.kind === "notify") {
-      notifications.push(action.notification);
-      continue;
-    }
     try {
       await ports.execute(rollout, action, observed.managed);
     } catch (error) {
@@ -111,8 +110,7 @@ export async function reconcileOnce(
           new Date(now).toISOString(),
         );
   await ports.writeStatus(rollout, status);
-  // Status now records these notifications as sent: send them before anything else can fail.
-  for (const notification of notifications) await ports.notify(rollout, notification);
+  if ((status.notifications?.pending?.length ?? 0) > 0) ports.deliver(rollout, status);
   // Events are for people reading `kubectl describe`; one that cannot be written must not
   // fail a reconcile whose status is already stored.
   const events: KubeEvent[] =

@@ -2,7 +2,9 @@ import { FINALIZER } from "../api/labels.ts";
 import type { AnalysisSpec, Rollout } from "../api/rollout.ts";
 import type { MetricsSample } from "../analysis/judge.ts";
 import type { Notification, Problem } from "../core/plan.ts";
+import { DEFAULT_RETRY_POLICY, recordAttempt } from "../core/outbox-delivery.ts";
 import { templateHash } from "../core/template-hash.ts";
+import { containerImages } from "../core/template-images.ts";
 import { describeStep } from "../core/steps.ts";
 import { reconcileOnce, type ReconcilePorts } from "../runtime/reconcile-once.ts";
 import { applyMergePatch } from "../runtime/merge-patch.ts";
@@ -67,8 +69,11 @@ export interface SimulationResult {
   stableHash: string;
   canaryHash: string;
   timeline: TimelineRow[];
-  notifications: Notification[];
+  /** What a controller with a default Slack webhook would have posted, `t` seconds into the release. */
+  notifications: SimulatedNotification[];
 }
+
+export type SimulatedNotification = Notification & { t: number };
 
 /**
  * Releases the Rollout's template over a running previous version in a simulated
@@ -102,7 +107,8 @@ export async function simulate(
     options.start,
   );
   let currentHash = stableHash;
-  const notifications: Notification[] = [];
+  let releaseStart = world.now;
+  const notifications: SimulatedNotification[] = [];
   const ports: ReconcilePorts = {
     observe: (_r, managed) =>
       Promise.resolve({
@@ -113,6 +119,9 @@ export async function simulate(
         routes: routed
           ? { canaryWeight: world.canaryWeight, headerRoutes: [...world.headerRoutes] }
           : undefined,
+        templateImages: containerImages(currentHash === canaryHash ? newTemplate : undefined),
+        // As if the controller had a default Slack webhook: every Rollout shows what it would post.
+        notifyDefaults: { slack: true },
       }),
     sampleMetrics: (_r: Rollout, _a: AnalysisSpec, seen): Promise<MetricsSample> =>
       Promise.resolve({
@@ -138,7 +147,30 @@ export async function simulate(
           statusMergePatch(r.status, status),
         ) as Rollout["status"]),
       ),
-    notify: (_r, n) => Promise.resolve(void notifications.push(n)),
+    // The outbox delivered at once: each pending notification is "posted" and marked sent.
+    deliver: (r) => {
+      for (const entry of r.status?.notifications?.pending ?? []) {
+        const { id, kind, severity, title, message } = entry;
+        notifications.push({
+          t: Math.round((world.now - releaseStart) / 1000),
+          id,
+          kind,
+          severity,
+          title,
+          message,
+        });
+        for (const { target } of entry.deliveries)
+          r.status = recordAttempt(
+            r.status ?? {},
+            id,
+            target,
+            { ok: true },
+            world.now,
+            DEFAULT_RETRY_POLICY,
+            0,
+          ).status;
+      }
+    },
     emit: () => Promise.resolve(),
   };
 
@@ -154,7 +186,7 @@ export async function simulate(
   notifications.length = 0;
 
   currentHash = canaryHash;
-  const releaseStart = world.now;
+  releaseStart = world.now;
   const timeline: TimelineRow[] = [];
   let pausedSince: number | undefined;
   let heldSince: number | undefined;

@@ -64,7 +64,7 @@ export class SimWorld {
     return hash === undefined ? undefined : (this.counters.get(hash) ?? emptyCounters());
   }
 
-  execute(action: Exclude<Action, { kind: "notify" }>): void {
+  execute(action: Action): void {
     // (claims and finalizers are no-ops: the world holds one Rollout)
     switch (action.kind) {
       case "scaleReplicaSet":

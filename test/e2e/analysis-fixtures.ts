@@ -8,6 +8,7 @@ import {
 import type { z } from "zod";
 import type { AnalysisSpec } from "../../src/api/analysis-spec.ts";
 import type { RolloutStatus } from "../../src/api/rollout.ts";
+import type { ControllerOptions } from "../../src/kube/controller.ts";
 import { kubeConfig, prometheusUrl, startMeshSim, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import type { MeshSim } from "../harness/mesh-sim.ts";
@@ -43,6 +44,10 @@ export interface ReleaseOptions {
   requestsPerSecond: number;
   /** analysis.prometheus.address of the Rollout; undefined uses the controller's default. */
   prometheusAddress?: string;
+  /** More settings for the controller (notifications, a captured log). */
+  controller?: Partial<ControllerOptions>;
+  /** Starts the controller another way (e.g. as its own process) instead of in this one. */
+  startController?: (namespace: string) => Promise<void>;
 }
 
 export interface Release {
@@ -192,7 +197,13 @@ export async function healthyStable(t: TestContext, options: ReleaseOptions): Pr
     defaultBehaviour: { errorRate: STABLE_ERROR_RATE, latencyP50Ms: 20, latencyP99Ms: 80 },
     pollIntervalMs: 100,
   });
-  await controller(t, namespace, { prometheusAddress: prometheusUrl(), resyncMs: 2_000 });
+  if (options.startController !== undefined) await options.startController(namespace);
+  else
+    await controller(t, namespace, {
+      prometheusAddress: prometheusUrl(),
+      resyncMs: 2_000,
+      ...options.controller,
+    });
   const v1 = await eventually(
     "v1 Healthy",
     () => status(namespace),

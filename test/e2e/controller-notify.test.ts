@@ -16,7 +16,7 @@ import {
 
 /** A stand-in for Slack: records every post. */
 async function recordingSlack(t: { after: (fn: () => Promise<void>) => void }) {
-  const posts: { text?: string; attachments?: { color?: string; title?: string }[] }[] = [];
+  const posts: { text?: string; blocks?: { type: string; text?: { text?: string } }[] }[] = [];
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -71,13 +71,13 @@ test(
       (s) =>
         s.phase === "Healthy" &&
         s.canaryHash === undefined &&
-        (s.notified ?? []).some((id) => id.endsWith(":promoted")),
+        (s.notifications?.sent ?? []).some((id) => id.endsWith(":promoted")),
       (s) => [s.phase, s.message],
     );
     await eventually(
       "Slack got the promotion",
       () => Promise.resolve(slack.posts),
-      (p) => p.some((post) => /promoted/i.test(post.attachments?.[0]?.title ?? "")),
+      (p) => p.some((post) => /promoted/i.test(post.blocks?.[0]?.text?.text ?? "")),
     );
 
     await first.stop();
@@ -89,10 +89,10 @@ test(
     // Several resyncs of the promoted Rollout by the new controller: a duplicate would be sent by now.
     await eventually("the new controller has reconciled several times", reconciles, (n) => n >= 4);
     const promotions = slack.posts.filter((post) =>
-      /promoted/i.test(post.attachments?.[0]?.title ?? ""),
+      /promoted/i.test(post.blocks?.[0]?.text?.text ?? ""),
     );
     assert.equal(promotions.length, 1, "one promotion message, not one per controller");
-    assert.equal(promotions[0]?.attachments?.[0]?.color !== undefined, true);
+    assert.equal(promotions[0]?.blocks?.[0]?.type, "header");
     assert.equal((await status(ns)).stableHash, promoted.stableHash);
   },
 );

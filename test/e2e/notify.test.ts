@@ -8,8 +8,9 @@ import { KubernetesObjectApi } from "@kubernetes/client-node";
 import { parseRolloutText } from "../../src/api/load.ts";
 import type { Rollout } from "../../src/api/rollout.ts";
 import { resolveSlackWebhook } from "../../src/notify/secret.ts";
-import { SlackNotifier } from "../../src/notify/slack.ts";
+import { slackDestination, SlackSender } from "../../src/notify/slack-sender.ts";
 import type { SlackMessage } from "../../src/notify/slack-message.ts";
+import { rollbackEntry } from "../fixtures/notifications.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 
@@ -31,10 +32,8 @@ async function createSecret(namespace: string, data: Record<string, string>): Pr
   await KubernetesObjectApi.makeApiClient(kubeConfig()).create(secret);
 }
 
-const silent = { warn: () => undefined };
-
 describe("Slack webhook from a Secret", () => {
-  test("the notifier posts to the URL kept in the Rollout's Secret", async (t) => {
+  test("the Slack sender posts to the URL kept in the Rollout's Secret", async (t) => {
     const namespace = await testNamespace(t, "notify");
     const posts: SlackMessage[] = [];
     const server = createServer((request, response) => {
@@ -49,23 +48,13 @@ describe("Slack webhook from a Secret", () => {
     t.after(() => server.close());
     const { port } = server.address() as AddressInfo;
     await createSecret(namespace, { url: `http://127.0.0.1:${port}/services/T/B/X` });
-    const kc = kubeConfig();
-    const notifier = new SlackNotifier({
-      webhookFor: (r) => resolveSlackWebhook(kc, r),
-      log: silent,
-    });
+    const sender = new SlackSender({ destinationFor: slackDestination(kubeConfig(), undefined) });
 
-    const result = await notifier.notify(rolloutIn(namespace), {
-      id: "promoted-1",
-      kind: "promoted",
-      severity: "info",
-      title: "api-service promoted",
-      message: "the new version serves all traffic",
-    });
+    const result = await sender.send(rolloutIn(namespace), rollbackEntry());
 
-    assert.deepEqual(result, { ok: true, sent: true });
+    assert.deepEqual(result, { ok: true });
     assert.equal(posts[0]?.channel, "#deploys");
-    assert.equal(posts[0]?.attachments[0]?.title, "api-service promoted");
+    assert.match(JSON.stringify(posts[0]?.blocks[0]), /api-service rolled back/);
   });
 
   test("a missing Secret or key is an error naming the Secret and the key", async (t) => {
@@ -80,6 +69,19 @@ describe("Slack webhook from a Secret", () => {
     await createSecret(namespace, { webhook: "https://hooks.slack.com/services/T/B/X" });
     await assert.rejects(resolveSlackWebhook(kc, rollout), {
       message: `Secret ${namespace}/slack-webhook has no key "url" (keys: webhook): put the webhook URL under "url" or fix spec.notifications.slack.webhookSecretRef.key`,
+    });
+  });
+
+  test("a missing Secret reaches the sender's outcome as misconfiguration naming Secret and key", async (t) => {
+    const namespace = await testNamespace(t, "notify");
+    const sender = new SlackSender({ destinationFor: slackDestination(kubeConfig(), undefined) });
+    const result = await sender.send(rolloutIn(namespace), rollbackEntry());
+    assert.deepEqual(result, {
+      ok: false,
+      error: `Secret ${namespace}/slack-webhook (spec.notifications.slack.webhookSecretRef) does not exist: create it with the webhook URL under key "url"`,
+      retry: true,
+      misconfigured: true,
+      source: `Secret ${namespace}/slack-webhook key "url"`,
     });
   });
 
