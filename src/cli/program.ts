@@ -4,6 +4,7 @@ import { registerController } from "./controller-command.ts";
 import { registerSteering } from "./steer-command.ts";
 import { registerStatus } from "./status-command.ts";
 import { registerLint } from "./lint-command.ts";
+import { registerVersion } from "./version-command.ts";
 import { CliError } from "./errors.ts";
 import { invokedName } from "./program-name.ts";
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSteering(program);
   registerStatus(program);
   registerLint(program);
+  registerVersion(program);
   return program;
 }
 
