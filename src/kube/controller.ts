@@ -14,13 +14,19 @@ import { SlackNotifier } from "../notify/slack.ts";
 import { resolveSlackWebhook } from "../notify/secret.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
+import { watchScope } from "./informer-set.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 export type RouterFactory = (rollout: Rollout, kubeConfig: KubeConfig) => TrafficRouter | undefined;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
-  /** Watch one namespace only; undefined watches all. */
+  /**
+   * The namespaces to watch and reconcile; undefined or empty watches all. A namespaced
+   * install (a Role per namespace, no ClusterRole) lists its namespaces here.
+   */
+  namespaces?: readonly string[] | undefined;
+  /** Shorthand for `namespaces: [namespace]`. */
   namespace?: string | undefined;
   /** Undefined: the traffic routers of src/traffic/select-router.ts. */
   routerFor?: RouterFactory | undefined;
@@ -76,6 +82,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log,
     });
   const metrics = new ControllerMetrics();
+  const scope = watchScope([
+    ...(options.namespaces ?? []),
+    ...(options.namespace === undefined ? [] : [options.namespace]),
+  ]);
   let running: { queue: WorkQueue; watches: Watches; resync: NodeJS.Timeout } | undefined;
 
   const startWork = (): void => {
@@ -103,7 +113,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     };
     const watches = startWatches({
       kubeConfig,
-      namespace: options.namespace,
+      scope,
       enqueue,
       relistMs: options.relistMs,
       log,
@@ -138,7 +148,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     await current.queue.stop();
   };
   let elector: LeaderElector | undefined;
+  metrics.setLeader(false);
   if (options.leaderElection === false || options.leaderElection === undefined) {
+    metrics.setLeader(true);
     startWork();
   } else {
     const election = options.leaderElection;
@@ -153,8 +165,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
       renewMs: election.renewMs,
       retryMs: election.retryMs,
       log,
-      onStartedLeading: startWork,
-      onStoppedLeading: () => void stopWork(),
+      onStartedLeading: () => {
+        metrics.setLeader(true);
+        startWork();
+      },
+      onStoppedLeading: () => {
+        metrics.setLeader(false);
+        void stopWork();
+      },
     });
     elector.start();
   }
