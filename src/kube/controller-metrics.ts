@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Rollout } from "../api/rollout.ts";
 import { Phase } from "../api/rollout.ts";
 
+const ABORT_REASONS = ["RolledBack", "Aborted"] as const;
+
 /** The controller's own metrics, on a registry of its own (two controllers in one test process never clash). */
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -66,8 +68,16 @@ export class ControllerMetrics {
   /** Per Rollout: the abort last seen (so one abort counts once) and the metrics reported. */
   private readonly seen = new Map<string, { abortedAt: string | undefined; metrics: string[] }>();
 
+  /**
+   * A replica that stops leading stops reconciling: it drops its per-Rollout series, so only
+   * the leader reports them and dashboards need not pick among replicas.
+   */
   setLeader(leading: boolean): void {
     this.leader.set(leading ? 1 : 0);
+    if (leading) return;
+    for (const gauge of [this.phase, this.weight, this.step, this.evidence, this.bound])
+      gauge.reset();
+    this.seen.clear();
   }
 
   record(rollout: Pick<Rollout, "metadata" | "status">): void {
@@ -81,6 +91,9 @@ export class ControllerMetrics {
     const key = `${labels.namespace}/${labels.rollout}`;
     const before = this.seen.get(key);
     const abortedAt = rollout.status?.abortedAt;
+    // Series start at 0, so increase() over the first abort sees it (a counter born at 1 is not).
+    if (before === undefined)
+      for (const reason of ABORT_REASONS) this.aborts.inc({ ...labels, reason }, 0);
     // A Rollout first seen already aborted (a restart, a new leader) was counted before.
     if (before !== undefined && abortedAt !== undefined && abortedAt !== before.abortedAt) {
       const progressing = rollout.status?.conditions?.find((c) => c.type === "Progressing");
@@ -111,6 +124,7 @@ export class ControllerMetrics {
     this.step.remove(labels);
     const key = `${namespace}/${name}`;
     for (const metric of this.seen.get(key)?.metrics ?? []) this.forgetMetric(labels, metric);
+    for (const reason of ABORT_REASONS) this.aborts.remove({ ...labels, reason });
     this.seen.delete(key);
   }
 }

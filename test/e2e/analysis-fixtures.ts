@@ -8,6 +8,7 @@ import {
 import type { z } from "zod";
 import type { AnalysisSpec } from "../../src/api/analysis-spec.ts";
 import type { RolloutStatus } from "../../src/api/rollout.ts";
+import type { ControllerHandle, ControllerOptions } from "../../src/kube/controller.ts";
 import { kubeConfig, prometheusUrl, startMeshSim, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import type { MeshSim } from "../harness/mesh-sim.ts";
@@ -43,11 +44,14 @@ export interface ReleaseOptions {
   requestsPerSecond: number;
   /** analysis.prometheus.address of the Rollout; undefined uses the controller's default. */
   prometheusAddress?: string;
+  /** More options for the controller (e.g. a metrics port). */
+  controller?: Partial<ControllerOptions>;
 }
 
 export interface Release {
   namespace: string;
   sim: MeshSim;
+  controller: ControllerHandle;
   /** Pod-template hash of v1, Healthy and stable before the release starts. */
   stableHash: string;
 }
@@ -192,7 +196,11 @@ export async function healthyStable(t: TestContext, options: ReleaseOptions): Pr
     defaultBehaviour: { errorRate: STABLE_ERROR_RATE, latencyP50Ms: 20, latencyP99Ms: 80 },
     pollIntervalMs: 100,
   });
-  await controller(t, namespace, { prometheusAddress: prometheusUrl(), resyncMs: 2_000 });
+  const handle = await controller(t, namespace, {
+    prometheusAddress: prometheusUrl(),
+    resyncMs: 2_000,
+    ...options.controller,
+  });
   const v1 = await eventually(
     "v1 Healthy",
     () => status(namespace),
@@ -200,7 +208,7 @@ export async function healthyStable(t: TestContext, options: ReleaseOptions): Pr
     show,
     60_000,
   );
-  return { namespace, sim, stableHash: v1.stableHash ?? "" };
+  return { namespace, sim, controller: handle, stableHash: v1.stableHash ?? "" };
 }
 
 /** Starts the release of v2 and returns its pod-template hash once the controller names it. */
