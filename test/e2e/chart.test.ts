@@ -15,6 +15,14 @@ import {
 } from "@kubernetes/client-node";
 import { DEPLOY_RBAC_FILE, renderDeployRbac } from "../../scripts/rbac.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
+import { serviceAccountKubeConfig } from "../harness/service-account.ts";
+import {
+  controller,
+  createRollout,
+  createServices,
+  status,
+  untilStatus,
+} from "./controller-fixtures.ts";
 import { eventually } from "../harness/eventually.ts";
 import { CHART_DIR, countByKind, helm, helmOk, renderChart, valuesFile } from "../harness/helm.ts";
 
@@ -279,6 +287,47 @@ describe("charts/aviary", { timeout: 300_000 }, () => {
       });
       assert.equal(crd.metadata?.name, name, "Helm keeps the CRDs on uninstall");
     }
+  });
+
+  test("namespaced mode: with the chart's Role, the controller releases in its namespaces and leaves the others alone", async (t) => {
+    const [ns, a, b, other] = await createNamespaces(t, "release", "watched", "watched", "other");
+    assert.ok(ns && a && b && other);
+    const release = releaseName();
+    t.after(async () => {
+      await helm(["uninstall", release, "-n", ns]);
+    });
+    const file = valuesFile(NAMESPACED(a, b));
+    try {
+      await helmOk(["install", release, CHART_DIR, "-n", ns, "-f", file.path]);
+    } finally {
+      file.remove();
+    }
+    for (const namespace of [a, b, other]) {
+      await createServices(namespace, ["api-stable", "api-canary"]);
+      await createRollout(
+        namespace,
+        {
+          replicas: 1,
+          strategy: { canary: { stableService: "api-stable", canaryService: "api-canary" } },
+        },
+        "api:1",
+      );
+    }
+    const kc = await serviceAccountKubeConfig(ns, release);
+    await controller(t, a, {
+      namespace: undefined,
+      namespaces: [a, b],
+      kubeConfig: kc,
+      leaderElection: { namespace: ns, identity: "namespaced-test" },
+    });
+    for (const namespace of [a, b])
+      await untilStatus(namespace, `Healthy in ${namespace}`, (s) => s.phase === "Healthy");
+    assert.deepEqual(
+      await status(other),
+      {},
+      "a Rollout outside the watched namespaces is not touched",
+    );
+    await helmOk(["uninstall", release, "-n", ns]);
   });
 
   test("SubjectAccessReviews: the controller reads only Secrets by name, writes nothing outside its namespaces, and view cannot steer", async (t) => {
