@@ -1,10 +1,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { strayDevDependencies } from "../harness/production-layout.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
 
 /**
@@ -93,23 +94,7 @@ describe("npm pack, then npm install -g into a prefix", { timeout: 300_000 }, ()
 
   test("only production dependencies are installed, and no TypeScript runs", () => {
     const modules = join(prefix, "lib/node_modules/aviary/node_modules");
-    const pkg0 = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
-      devDependencies: Record<string, string>;
-    };
-    // A devDependency may still arrive as a production dependency's own dependency
-    // (client-node depends on @types/node): only those are allowed.
-    const wantedByProduction = new Set<string>();
-    for (const entry of readdirSync(modules, { recursive: true, encoding: "utf8" })) {
-      if (!entry.endsWith("package.json") || entry.split("node_modules").length > 3) continue;
-      const meta = JSON.parse(readFileSync(join(modules, entry), "utf8")) as {
-        dependencies?: Record<string, string>;
-      };
-      for (const name of Object.keys(meta.dependencies ?? {})) wantedByProduction.add(name);
-    }
-    const present = Object.keys(pkg0.devDependencies).filter(
-      (name) => existsSync(join(modules, name)) && !wantedByProduction.has(name),
-    );
-    assert.deepEqual(present, [], "no devDependency is installed");
+    assert.deepEqual(strayDevDependencies(modules), [], "no devDependency is installed");
     for (const tool of ["typescript", "tsx"])
       assert.ok(!existsSync(join(modules, tool)), `${tool} is not installed`);
     assert.ok(readdirSync(modules).includes("@kubernetes"));

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./testenv.ts";
@@ -112,4 +112,26 @@ function bytesUnder(path: string): number {
   let total = 0;
   for (const entry of readdirSync(path)) total += bytesUnder(join(path, entry));
   return total;
+}
+
+/**
+ * The devDependencies found in `modules` that no installed production package asks for.
+ * A devDependency may still arrive as a production package's own dependency (client-node
+ * depends on @types/node): those are allowed.
+ */
+export function strayDevDependencies(modules: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    devDependencies: Record<string, string>;
+  };
+  const wanted = new Set<string>();
+  for (const entry of readdirSync(modules, { recursive: true, encoding: "utf8" })) {
+    if (!entry.endsWith("package.json") || entry.split("node_modules").length > 3) continue;
+    const meta = JSON.parse(readFileSync(join(modules, entry), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(meta.dependencies ?? {})) wanted.add(name);
+  }
+  return Object.keys(pkg.devDependencies).filter(
+    (name) => existsSync(join(modules, name)) && !wanted.has(name),
+  );
 }
