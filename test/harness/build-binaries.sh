@@ -11,6 +11,7 @@ KWOK_VERSION=${KWOK_VERSION:-0.8.0}
 PROM_MODULE_VERSION=${PROM_MODULE_VERSION:-0.316.0}
 ISTIO_API_VERSION=${ISTIO_API_VERSION:-1.31.4}
 GATEWAY_API_VERSION=${GATEWAY_API_VERSION:-1.6.3}
+PROMETHEUS_OPERATOR_VERSION=${PROMETHEUS_OPERATOR_VERSION:-0.85.0}
 HELM_VERSION=${HELM_VERSION:-4.3.2}
 ARGOCD_VERSION=${ARGOCD_VERSION:-3.5.7}
 # argo-cd replaces its in-repo gitops-engine module by ./gitops-engine; the pseudo-version
@@ -113,7 +114,7 @@ build_prometheus() {
 fetch_assets() {
   local assets="$out/assets"
   local wanted=(istio-crds.yaml gateway-httproutes.yaml kwok-node-initialize.yaml kwok-pod-ready.yaml
-    kwok-pod-complete.yaml kwok-pod-delete.yaml)
+    kwok-pod-complete.yaml kwok-pod-delete.yaml servicemonitors.yaml)
   local missing=0 f
   for f in "${wanted[@]}"; do [[ -f "$assets/$f" ]] || missing=1; done
   [[ $missing == 0 ]] && return 0
@@ -134,6 +135,9 @@ fetch_assets() {
   for f in pod-ready pod-complete pod-delete; do
     cp -f "$dir/kustomize/stage/pod/fast/$f.yaml" "$assets/kwok-$f.yaml"
   done
+  # The ServiceMonitor CRD, so the chart's optional ServiceMonitor is checked by the API server.
+  dir=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@v${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  cp -f "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$assets/servicemonitors.yaml"
   chmod u+w "$assets"/*.yaml
 }
 

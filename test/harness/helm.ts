@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { KubernetesObject } from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
+import { loadAllYaml, type KubernetesObject } from "@kubernetes/client-node";
 import { helmBinary } from "./binaries.ts";
 import { kubeconfigPath } from "./env.ts";
 import { REPO_ROOT } from "./testenv.ts";
@@ -63,10 +62,15 @@ export function valuesFile(values: Record<string, unknown>): { path: string; rem
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Rendered objects, as client-node's models: loadAllYaml maps keys such as
+ * `x-kubernetes-validations` onto them, which plain objects would lose when the client
+ * serializes a request.
+ */
 export function parseManifests(text: string): KubernetesObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => o !== null && typeof o === "object");
+  return (loadAllYaml(text) as (KubernetesObject | null)[]).filter(
+    (o): o is KubernetesObject => o !== null && typeof o === "object",
+  );
 }
 
 /** `helm template` of the chart with these values, as objects. */
