@@ -88,8 +88,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
   ]);
   let running: { queue: WorkQueue; watches: Watches; resync: NodeJS.Timeout } | undefined;
 
+  // Once stop() begins, winning the Lease (a peer just released it) must not start new watches.
+  let stopping = false;
   const startWork = (): void => {
-    if (running !== undefined) return;
+    if (running !== undefined || stopping) return;
     const queue = new WorkQueue(
       async (key) => {
         // Reconciles read the cache: none runs before it holds what the API server holds.
@@ -195,6 +197,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metricsPort: server?.port,
     metrics,
     stop: async () => {
+      stopping = true;
       await stopWork();
       await elector?.stop();
       await server?.close();
