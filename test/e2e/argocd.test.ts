@@ -1,19 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { Command, RolloutStatus } from "../../src/api/rollout.ts";
 import { STEERING_ACTIONS } from "../../src/argocd/customizations.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { action, argocd, argocdOne, enabled, type ArgoResult } from "../harness/argocd-lua.ts";
 import {
   controller,
-  createRollout,
-  createServices,
+  createIstioCanary,
   podTemplate,
   setImage,
   untilStatus,
@@ -166,48 +160,16 @@ describe(
   () => {
     test("Healthy, Suspended, Progressing and Degraded as the controller reports them; promote, promote-full, abort and retry steer it", async (t) => {
       const ns = await testNamespace(t, "argocd");
-      await createServices(ns, ["api-stable", "api-canary"]);
-      await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: "api-vs", namespace: ns },
-        spec: {
-          hosts: ["api"],
-          http: [
-            {
-              name: "primary",
-              route: [
-                { destination: { host: "api-stable" }, weight: 100 },
-                { destination: { host: "api-canary" }, weight: 0 },
-              ],
-            },
-          ],
-        },
+      await createIstioCanary(ns, {
+        scaleDownDelaySeconds: 1,
+        abortScaleDownDelaySeconds: 1,
+        steps: [
+          { setWeight: 25 },
+          { pause: {} },
+          { setWeight: 50 },
+          { pause: { duration: "10m" } },
+        ],
       });
-      await createRollout(
-        ns,
-        {
-          replicas: 2,
-          strategy: {
-            canary: {
-              stableService: "api-stable",
-              canaryService: "api-canary",
-              scaleDownDelaySeconds: 1,
-              abortScaleDownDelaySeconds: 1,
-              trafficRouting: {
-                istio: { virtualService: { name: "api-vs", routes: ["primary"] } },
-              },
-              steps: [
-                { setWeight: 25 },
-                { pause: {} },
-                { setWeight: 50 },
-                { pause: { duration: "10m" } },
-              ],
-            },
-          },
-        },
-        "api:1",
-      );
       await controller(t, ns, { leaderElection: false });
       const recorded: Record<string, Json> = {};
 

@@ -5,12 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-} from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import { CHART_DIR, helm, helmOk, parseManifests } from "../harness/helm.ts";
@@ -24,7 +19,12 @@ import {
   type ProductionLayout,
 } from "../harness/production-layout.ts";
 import { serviceAccountKubeConfig } from "../harness/service-account.ts";
-import { createRollout, createServices, setImage, untilStatus } from "./controller-fixtures.ts";
+import {
+  createIstioCanary,
+  setImage,
+  untilStatus,
+  virtualServiceWeights,
+} from "./controller-fixtures.ts";
 
 /**
  * The image without an image engine: the Dockerfile's final-stage layout (production
@@ -233,42 +233,10 @@ describe(
       );
       assert.ok(lease);
 
-      await createServices(appNs, ["api-stable", "api-canary"]);
-      await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: "api-vs", namespace: appNs },
-        spec: {
-          hosts: ["api"],
-          http: [
-            {
-              name: "primary",
-              route: [
-                { destination: { host: "api-stable" }, weight: 100 },
-                { destination: { host: "api-canary" }, weight: 0 },
-              ],
-            },
-          ],
-        },
+      await createIstioCanary(appNs, {
+        scaleDownDelaySeconds: 1,
+        steps: [{ setWeight: 25 }, { pause: { duration: "1s" } }, { setWeight: 50 }],
       });
-      await createRollout(
-        appNs,
-        {
-          replicas: 2,
-          strategy: {
-            canary: {
-              stableService: "api-stable",
-              canaryService: "api-canary",
-              scaleDownDelaySeconds: 1,
-              trafficRouting: {
-                istio: { virtualService: { name: "api-vs", routes: ["primary"] } },
-              },
-              steps: [{ setWeight: 25 }, { pause: { duration: "1s" } }, { setWeight: 50 }],
-            },
-          },
-        },
-        "api:1",
-      );
       const v1 = await untilStatus(appNs, "v1 Healthy", (s) => s.phase === "Healthy");
       await setImage(appNs, "api:2");
       const v2 = await untilStatus(
@@ -276,17 +244,7 @@ describe(
         "the canary release completes",
         (s) => s.phase === "Healthy" && s.stableHash !== v1.stableHash,
       );
-      const vs = (await kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-        group: "networking.istio.io",
-        version: "v1",
-        plural: "virtualservices",
-        namespace: appNs,
-        name: "api-vs",
-      })) as { spec: { http: { route: { weight?: number }[] }[] } };
-      assert.deepEqual(
-        vs.spec.http[0]?.route.map((r) => r.weight),
-        [100, 0],
-      );
+      assert.deepEqual(await virtualServiceWeights(appNs), [100, 0]);
       assert.ok(v2.stableHash);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /^aviary_controller_leader 1$/m);
