@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".testenv/", "crds/", "bin/"] },
+  { ignores: ["node_modules/", "dist/", ".testenv/", "crds/", "charts/aviary/crds/", "bin/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

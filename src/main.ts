@@ -22,18 +22,18 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
   const kubeConfig = new KubeConfig();
   if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
-  const namespace = flags.namespace ?? emptyToUndefined(env.AVIARY_NAMESPACE);
+  const namespaces = watchedNamespaces(flags, env);
   const leaderElect = (flags.leaderElect ?? true) && env.AVIARY_LEADER_ELECT !== "false";
   const leaseNamespace =
     flags.leaseNamespace ??
     env.AVIARY_LEASE_NAMESPACE ??
     env.POD_NAMESPACE ??
-    namespace ??
+    namespaces[0] ??
     "default";
   const metricsPort = flags.metricsPort ?? numberOr(env.AVIARY_METRICS_PORT, 8080);
   const handle = await startController({
     kubeConfig,
-    namespace,
+    namespaces,
     prometheusAddress: flags.prometheus ?? emptyToUndefined(env.AVIARY_PROMETHEUS_ADDRESS),
     leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
     metricsPort,
@@ -57,7 +57,7 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
   log.info(
     {
       cluster: kubeConfig.getCurrentCluster()?.server,
-      namespace: namespace ?? "(all)",
+      namespaces: namespaces.length === 0 ? "(all)" : namespaces.join(","),
       metricsPort: handle.metricsPort,
       leaderElect,
     },
@@ -74,6 +74,26 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
+}
+
+/**
+ * The namespaces to watch: the flags (--namespaces a,b and --namespace a) when any is
+ * given, else the environment (AVIARY_NAMESPACES=a,b and AVIARY_NAMESPACE=a). Empty: all.
+ */
+export function watchedNamespaces(flags: ControllerFlags, env: NodeJS.ProcessEnv): string[] {
+  const fromFlags = [...(flags.namespaces ?? []), ...(flags.namespace ? [flags.namespace] : [])];
+  const chosen =
+    fromFlags.length > 0
+      ? fromFlags
+      : [...splitList(env.AVIARY_NAMESPACES), ...splitList(env.AVIARY_NAMESPACE)];
+  return [...new Set(chosen)];
+}
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { runController } from "../main.ts";
+import { runController, splitList } from "../main.ts";
 
 /** `aviary controller`: runs the controller in this process against the current kubeconfig. */
 export function registerController(program: Command): void {
@@ -9,6 +9,11 @@ export function registerController(program: Command): void {
     .description("run the Aviary controller against KUBECONFIG (or --kubeconfig)")
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--namespace <name>", "watch only this namespace (env AVIARY_NAMESPACE; default: all)")
+    .option(
+      "--namespaces <list>",
+      "watch only these namespaces, comma-separated (env AVIARY_NAMESPACES; default: all)",
+      namespaceList,
+    )
     .option(
       "--metrics-port <port>",
       "port of /healthz, /readyz and /metrics (env AVIARY_METRICS_PORT)",
@@ -39,12 +44,20 @@ export function registerController(program: Command): void {
 export interface ControllerFlags {
   kubeconfig?: string | undefined;
   namespace?: string | undefined;
+  namespaces?: string[] | undefined;
   metricsPort?: number | undefined;
   leaderElect?: boolean | undefined;
   leaseNamespace?: string | undefined;
   prometheus?: string | undefined;
   slackChannel?: string | undefined;
   notifyGiveUpAfter?: string | undefined;
+}
+
+function namespaceList(value: string): string[] {
+  const list = splitList(value);
+  if (list.length === 0)
+    throw new InvalidArgumentError(`"${value}" names no namespace (give e.g. --namespaces a,b)`);
+  return list;
 }
 
 function port(value: string): number {

@@ -6,6 +6,7 @@ import { registerStatus } from "./status-command.ts";
 import { registerGet } from "./get-command.ts";
 import { registerList } from "./list-command.ts";
 import { registerLint } from "./lint-command.ts";
+import { registerVersion } from "./version-command.ts";
 import { CliError } from "./errors.ts";
 import { invokedName } from "./program-name.ts";
 import { registerCompletion } from "./completion-command.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerLint(program);
   registerSetImage(program);
+  registerVersion(program);
   // Last: completion describes every command registered before it.
   registerCompletion(program);
   return program;

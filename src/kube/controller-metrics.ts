@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Rollout } from "../api/rollout.ts";
 import { Phase } from "../api/rollout.ts";
 
+const ABORT_REASONS = ["RolledBack", "Aborted"] as const;
+
 /** The controller's own metrics, on a registry of its own (two controllers in one test process never clash). */
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -40,6 +42,43 @@ export class ControllerMetrics {
     help: "Rollouts waiting to be reconciled",
     registers: [this.registry],
   });
+  private readonly aborts = new Counter({
+    name: "aviary_rollout_aborts_total",
+    help: "Releases that ended aborted: reason RolledBack (analysis or deadline) or Aborted (a person)",
+    labelNames: ["namespace", "rollout", "reason"],
+    registers: [this.registry],
+  });
+  private readonly evidence = new Gauge({
+    name: "aviary_analysis_evidence",
+    help: "Sequential judge: the evidence against the canary so far, per metric (rolled back at the bound)",
+    labelNames: ["namespace", "rollout", "metric"],
+    registers: [this.registry],
+  });
+  private readonly bound = new Gauge({
+    name: "aviary_analysis_evidence_bound",
+    help: "Sequential judge: the evidence at which the canary is rolled back (1/alpha), per metric",
+    labelNames: ["namespace", "rollout", "metric"],
+    registers: [this.registry],
+  });
+  private readonly leader = new Gauge({
+    name: "aviary_controller_leader",
+    help: "1 while this replica holds the leader Lease (or runs without election), else 0",
+    registers: [this.registry],
+  });
+  /** Per Rollout: the abort last seen (so one abort counts once) and the metrics reported. */
+  private readonly seen = new Map<string, { abortedAt: string | undefined; metrics: string[] }>();
+
+  /**
+   * A replica that stops leading stops reconciling: it drops its per-Rollout series, so only
+   * the leader reports them and dashboards need not pick among replicas.
+   */
+  setLeader(leading: boolean): void {
+    this.leader.set(leading ? 1 : 0);
+    if (leading) return;
+    for (const gauge of [this.phase, this.weight, this.step, this.evidence, this.bound])
+      gauge.reset();
+    this.seen.clear();
+  }
 
   record(rollout: Pick<Rollout, "metadata" | "status">): void {
     const labels = { namespace: rollout.metadata.namespace ?? "", rollout: rollout.metadata.name };
@@ -48,6 +87,34 @@ export class ControllerMetrics {
       this.phase.set({ ...labels, phase }, phase === current ? 1 : 0);
     this.weight.set(labels, rollout.status?.canaryWeight ?? 0);
     this.step.set(labels, rollout.status?.currentStepIndex ?? 0);
+
+    const key = `${labels.namespace}/${labels.rollout}`;
+    const before = this.seen.get(key);
+    const abortedAt = rollout.status?.abortedAt;
+    // Series start at 0, so increase() over the first abort sees it (a counter born at 1 is not).
+    if (before === undefined)
+      for (const reason of ABORT_REASONS) this.aborts.inc({ ...labels, reason }, 0);
+    // A Rollout first seen already aborted (a restart, a new leader) was counted before.
+    if (before !== undefined && abortedAt !== undefined && abortedAt !== before.abortedAt) {
+      const progressing = rollout.status?.conditions?.find((c) => c.type === "Progressing");
+      const reason = progressing?.reason === "RolledBack" ? "RolledBack" : "Aborted";
+      this.aborts.inc({ ...labels, reason });
+    }
+    const judged = (rollout.status?.analysis?.metrics ?? []).filter(
+      (m) => m.evidence !== undefined,
+    );
+    for (const name of before?.metrics ?? [])
+      if (!judged.some((m) => m.name === name)) this.forgetMetric(labels, name);
+    for (const m of judged) {
+      this.evidence.set({ ...labels, metric: m.name }, m.evidence ?? 0);
+      if (m.bound !== undefined) this.bound.set({ ...labels, metric: m.name }, m.bound);
+    }
+    this.seen.set(key, { abortedAt, metrics: judged.map((m) => m.name) });
+  }
+
+  private forgetMetric(labels: { namespace: string; rollout: string }, metric: string): void {
+    this.evidence.remove({ ...labels, metric });
+    this.bound.remove({ ...labels, metric });
   }
 
   forget(namespace: string, name: string): void {
@@ -55,5 +122,9 @@ export class ControllerMetrics {
     for (const phase of Phase.options) this.phase.remove({ ...labels, phase });
     this.weight.remove(labels);
     this.step.remove(labels);
+    const key = `${namespace}/${name}`;
+    for (const metric of this.seen.get(key)?.metrics ?? []) this.forgetMetric(labels, metric);
+    for (const reason of ABORT_REASONS) this.aborts.remove({ ...labels, reason });
+    this.seen.delete(key);
   }
 }

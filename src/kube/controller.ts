@@ -17,6 +17,7 @@ import {
 } from "./notifications.ts";
 import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
+import { watchScope } from "./informer-set.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 export type RouterFactory = (
@@ -27,7 +28,12 @@ export type RouterFactory = (
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
-  /** Watch one namespace only; undefined watches all. */
+  /**
+   * The namespaces to watch and reconcile; undefined or empty watches all. A namespaced
+   * install (a Role per namespace, no ClusterRole) lists its namespaces here.
+   */
+  namespaces?: readonly string[] | undefined;
+  /** Shorthand for `namespaces: [namespace]`. */
   namespace?: string | undefined;
   /** Undefined: the traffic routers of src/traffic/select-router.ts. */
   routerFor?: RouterFactory | undefined;
@@ -77,6 +83,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const routerFor = options.routerFor ?? routerForManaged;
   const notify = options.notifications ?? {};
   const metrics = new ControllerMetrics();
+  const scope = watchScope([
+    ...(options.namespaces ?? []),
+    ...(options.namespace === undefined ? [] : [options.namespace]),
+  ]);
   let running:
     | {
         queue: WorkQueue;
@@ -86,8 +96,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
     | undefined;
 
+  // Once stop() begins, winning the Lease (a peer just released it) must not start new watches.
+  let stopping = false;
   const startWork = (): void => {
-    if (running !== undefined) return;
+    if (running !== undefined || stopping) return;
     const queue = new WorkQueue(
       async (key) => {
         // Reconciles read the cache: none runs before it holds what the API server holds.
@@ -111,7 +123,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     };
     const watches = startWatches({
       kubeConfig,
-      namespace: options.namespace,
+      scope,
       enqueue,
       relistMs: options.relistMs,
       log,
@@ -157,7 +169,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     await current.delivery.stop();
   };
   let elector: LeaderElector | undefined;
+  metrics.setLeader(false);
   if (options.leaderElection === false || options.leaderElection === undefined) {
+    metrics.setLeader(true);
     startWork();
   } else {
     const election = options.leaderElection;
@@ -172,8 +186,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
       renewMs: election.renewMs,
       retryMs: election.retryMs,
       log,
-      onStartedLeading: startWork,
-      onStoppedLeading: () => void stopWork(),
+      onStartedLeading: () => {
+        metrics.setLeader(true);
+        startWork();
+      },
+      onStoppedLeading: () => {
+        metrics.setLeader(false);
+        void stopWork();
+      },
     });
     elector.start();
   }
@@ -196,6 +216,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metricsPort: server?.port,
     metrics,
     stop: async () => {
+      stopping = true;
       await stopWork();
       await elector?.stop();
       await server?.close();

@@ -2,7 +2,8 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ROLLOUT_NAME_LABEL } from "../api/labels.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
-import { SupervisedInformer, type ResourceKind } from "./informer.ts";
+import type { ResourceKind } from "./informer.ts";
+import { InformerSet, type WatchScope } from "./informer-set.ts";
 import { keyOf, REFERENCED, ReferenceIndex, SERVICE } from "./references.ts";
 
 export { keyOf } from "./references.ts";
@@ -32,7 +33,7 @@ export interface ClusterCache {
 
 export interface WatchOptions {
   kubeConfig: KubeConfig;
-  namespace?: string | undefined;
+  scope: WatchScope;
   enqueue: (key: string) => void;
   relistMs?: number | undefined;
   log: Logger;
@@ -46,10 +47,10 @@ export interface Watches {
 }
 
 export function startWatches(options: WatchOptions): Watches {
-  const { kubeConfig, namespace, enqueue, relistMs, log } = options;
-  const common = { kubeConfig, namespace, relistMs, log };
+  const { kubeConfig, scope, enqueue, relistMs, log } = options;
+  const common = { kubeConfig, relistMs, log };
   const references = new ReferenceIndex();
-  const rollouts = new SupervisedInformer({
+  const rollouts = new InformerSet(scope, {
     ...common,
     resource: ROLLOUT,
     onObject: (o, deleted) => {
@@ -61,7 +62,7 @@ export function startWatches(options: WatchOptions): Watches {
     const owner = o.metadata?.labels?.[ROLLOUT_NAME_LABEL];
     return owner === undefined ? undefined : keyOf(o, owner);
   };
-  const replicaSets = new SupervisedInformer({
+  const replicaSets = new InformerSet(scope, {
     ...common,
     resource: { apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets" },
     labelSelector: ROLLOUT_NAME_LABEL,
@@ -73,7 +74,7 @@ export function startWatches(options: WatchOptions): Watches {
   });
   const referenced = REFERENCED.map(
     ({ resource }) =>
-      new SupervisedInformer({
+      new InformerSet(scope, {
         ...common,
         resource,
         onObject: (o) => {

@@ -8,7 +8,7 @@ import {
 import type { z } from "zod";
 import type { AnalysisSpec } from "../../src/api/analysis-spec.ts";
 import type { RolloutStatus } from "../../src/api/rollout.ts";
-import type { ControllerOptions } from "../../src/kube/controller.ts";
+import type { ControllerHandle, ControllerOptions } from "../../src/kube/controller.ts";
 import { kubeConfig, prometheusUrl, startMeshSim, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import type { MeshSim } from "../harness/mesh-sim.ts";
@@ -44,7 +44,7 @@ export interface ReleaseOptions {
   requestsPerSecond: number;
   /** analysis.prometheus.address of the Rollout; undefined uses the controller's default. */
   prometheusAddress?: string;
-  /** More settings for the controller (notifications, a captured log). */
+  /** More settings for the controller (notifications, a captured log, a metrics port). */
   controller?: Partial<ControllerOptions>;
   /** Starts the controller another way (e.g. as its own process) instead of in this one. */
   startController?: (namespace: string) => Promise<void>;
@@ -53,6 +53,8 @@ export interface ReleaseOptions {
 export interface Release {
   namespace: string;
   sim: MeshSim;
+  /** Undefined when the test started the controller its own way. */
+  controller: ControllerHandle | undefined;
   /** Pod-template hash of v1, Healthy and stable before the release starts. */
   stableHash: string;
 }
@@ -197,13 +199,14 @@ export async function healthyStable(t: TestContext, options: ReleaseOptions): Pr
     defaultBehaviour: { errorRate: STABLE_ERROR_RATE, latencyP50Ms: 20, latencyP99Ms: 80 },
     pollIntervalMs: 100,
   });
-  if (options.startController !== undefined) await options.startController(namespace);
-  else
-    await controller(t, namespace, {
-      prometheusAddress: prometheusUrl(),
-      resyncMs: 2_000,
-      ...options.controller,
-    });
+  const handle =
+    options.startController === undefined
+      ? await controller(t, namespace, {
+          prometheusAddress: prometheusUrl(),
+          resyncMs: 2_000,
+          ...options.controller,
+        })
+      : (await options.startController(namespace), undefined);
   const v1 = await eventually(
     "v1 Healthy",
     () => status(namespace),
@@ -211,7 +214,7 @@ export async function healthyStable(t: TestContext, options: ReleaseOptions): Pr
     show,
     60_000,
   );
-  return { namespace, sim, stableHash: v1.stableHash ?? "" };
+  return { namespace, sim, controller: handle, stableHash: v1.stableHash ?? "" };
 }
 
 /** Starts the release of v2 and returns its pod-template hash once the controller names it. */

@@ -148,3 +148,60 @@ export function untilStatus(
     (s) => [s.phase, s.currentStepIndex, s.message],
   );
 }
+
+/**
+ * Host-level Istio canary: Services api-stable and api-canary, the VirtualService api-vs
+ * (route "primary", all traffic on stable), and the Rollout api on `image` routed through it.
+ */
+export async function createIstioCanary(
+  namespace: string,
+  canary: { steps: unknown[]; scaleDownDelaySeconds?: number; abortScaleDownDelaySeconds?: number },
+  replicas = 2,
+  image = "api:1",
+): Promise<void> {
+  await createServices(namespace, ["api-stable", "api-canary"]);
+  await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: "api-vs", namespace },
+    spec: {
+      hosts: ["api"],
+      http: [
+        {
+          name: "primary",
+          route: [
+            { destination: { host: "api-stable" }, weight: 100 },
+            { destination: { host: "api-canary" }, weight: 0 },
+          ],
+        },
+      ],
+    },
+  });
+  await createRollout(
+    namespace,
+    {
+      replicas,
+      strategy: {
+        canary: {
+          stableService: "api-stable",
+          canaryService: "api-canary",
+          trafficRouting: { istio: { virtualService: { name: "api-vs", routes: ["primary"] } } },
+          ...canary,
+        },
+      },
+    } as Omit<RolloutInput["spec"], "selector" | "template">,
+    image,
+  );
+}
+
+/** The weights of api-vs's first route, [stable, canary]. */
+export async function virtualServiceWeights(namespace: string): Promise<number[]> {
+  const vs = (await kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: "networking.istio.io",
+    version: "v1",
+    plural: "virtualservices",
+    namespace,
+    name: "api-vs",
+  })) as { spec: { http: { route: { weight?: number }[] }[] } };
+  return vs.spec.http[0]?.route.map((r) => r.weight ?? 0) ?? [];
+}

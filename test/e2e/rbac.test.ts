@@ -32,8 +32,9 @@ import {
 } from "./controller-fixtures.ts";
 
 /**
- * deploy/rbac.yaml on the real API server: the controller runs a whole release with only
- * the aviary-controller ClusterRole, and the people roles split steering from editing.
+ * deploy/rbac.yaml (rendered from the chart) on the real API server: the controller runs a
+ * whole release with only the aviary-controller ClusterRole and the leader-election Role,
+ * and the people roles split steering from editing.
  */
 
 const RBAC = "rbac.authorization.k8s.io";
@@ -183,15 +184,19 @@ describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
     const controllerKc = await serviceAccountKubeConfig("aviary-system", "aviary");
     const steerer = kubeconfigFile(t, await personBoundTo(ns, "steerer", "aviary-steer"));
 
+    // The Lease lives where the role allows it: the controller's own namespace.
+    const leaseName = `aviary-rbac-${ns}`;
+    const leases = kubeConfig().makeApiClient(CoordinationV1Api);
     const handle = await controller(t, ns, {
       kubeConfig: controllerKc,
-      leaderElection: { namespace: ns, name: "aviary-rbac", identity: "rbac-test" },
+      leaderElection: { namespace: "aviary-system", name: leaseName, identity: "rbac-test" },
     });
     await untilStatus(ns, "v1 Healthy", (s) => s.phase === "Healthy");
     assert.ok(handle.isLeader());
-    const lease = await kubeConfig()
-      .makeApiClient(CoordinationV1Api)
-      .readNamespacedLease({ name: "aviary-rbac", namespace: ns });
+    const lease = await leases.readNamespacedLease({
+      name: leaseName,
+      namespace: "aviary-system",
+    });
     assert.equal(lease.spec?.holderIdentity, "rbac-test");
 
     await setImage(ns, "api:2");
@@ -279,5 +284,14 @@ describe("deploy/rbac.yaml on a real API server", { timeout: 150_000 }, () => {
     assert.equal(await may("delete", "", "services"), false);
     assert.equal(await may("create", "apps", "deployments"), false);
     assert.equal(await may("delete", "networking.istio.io", "virtualservices"), false);
+    // Leases only in its own namespace, for the leader election.
+    assert.equal(await may("create", "coordination.k8s.io", "leases"), false);
+    const inOwn = await allowed(kc, {
+      namespace: "aviary-system",
+      verb: "update",
+      group: "coordination.k8s.io",
+      resource: "leases",
+    });
+    assert.equal(inOwn, true);
   });
 });

@@ -1,6 +1,8 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, delimiter } from "node:path";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Where build-binaries.sh put the control plane, Prometheus and the CRD assets.
@@ -71,4 +73,34 @@ export function findBinaries(): TestenvBinaries {
     );
   }
   return found;
+}
+
+/**
+ * Test tools that build-binaries.sh builds beside the cluster (helm, and argocd-lua on Argo
+ * CD's Lua engine), in directories keyed by version; argocd-lua's also by its source's hash.
+ */
+const HELM_VERSION = process.env.HELM_VERSION ?? "4.3.2";
+const ARGOCD_VERSION = process.env.ARGOCD_VERSION ?? "3.5.7";
+
+function toolsDir(): string {
+  return join(dirname(testenvDir()), "tools");
+}
+
+function requireTool(path: string, what: string): string {
+  if (!existsSync(path))
+    throw new Error(`The e2e test environment is missing ${what}: ${path}\n${BUILD_HINT}`);
+  return path;
+}
+
+export function helmBinary(): string {
+  return requireTool(join(toolsDir(), `helm-v${HELM_VERSION}`, "helm"), "helm");
+}
+
+export function argocdLuaBinary(): string {
+  const source = readFileSync(fileURLToPath(new URL("./argocd-lua/main.go", import.meta.url)));
+  const hash = createHash("sha256").update(source).digest("hex").slice(0, 12);
+  return requireTool(
+    join(toolsDir(), `argocd-lua-v${ARGOCD_VERSION}-${hash}`, "argocd-lua"),
+    "argocd-lua (Argo CD's Lua engine)",
+  );
 }

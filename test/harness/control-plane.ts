@@ -130,7 +130,7 @@ async function startControllerManager(
     bin.kubeControllerManager,
     [
       `--kubeconfig=${kubeconfig}`,
-      "--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller",
+      "--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,clusterrole-aggregation-controller",
       "--leader-elect=false",
       "--secure-port=0",
     ],

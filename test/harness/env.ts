@@ -144,3 +144,11 @@ export async function startMeshSim(
   await waitForScrape(url, sim.target);
   return sim;
 }
+
+/** Has Prometheus scrape `target` (host:port) until the test ends; waits for the first scrape. */
+export async function scrapeTarget(t: TestContext, target: string): Promise<void> {
+  const { prometheusTargetsFile, prometheusUrl: url } = coordinates();
+  t.after(() => unregisterScrapeTarget(prometheusTargetsFile, target));
+  registerScrapeTarget(prometheusTargetsFile, target);
+  await waitForScrape(url, target);
+}

@@ -7,6 +7,10 @@
 -- object's resourceVersion: every accepted write changes the resourceVersion, so a
 -- later request always gets a new id. Only two requests made in the same second against
 -- the same version of the object share an id, and those are one double-click.
+--
+-- Argo CD's sandbox has no `os` global: its safe os library (os.time and os.date only) is
+-- reached through require, as Argo CD's own Rollout restart action does.
+local os = require("os")
 if obj.status == nil then
   obj.status = {}
 end

@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The Aviary controller image: Node 24, production dependencies and dist/ only, non-root with a
+# fixed UID, fit for a read-only root filesystem; the entrypoint is the controller.
+#   docker build -t REGISTRY/aviary:0.1.0 --build-arg AVIARY_GIT_COMMIT=$(git rev-parse HEAD) .
+# test/e2e/chart-production.test.ts builds this same layout (npm ci --omit=dev + dist/) and runs
+# the ENTRYPOINT below with the chart's arguments against a real API server.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# No install scripts: the `node` devDependency would fetch a second Node; the image has one.
+RUN npm ci --no-audit --no-fund --ignore-scripts && rm -f node_modules/.bin/node
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+ARG AVIARY_GIT_COMMIT=""
+RUN AVIARY_GIT_COMMIT="${AVIARY_GIT_COMMIT}" npm run build
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY --from=build /src/dist ./dist
+# A fixed numeric UID/GID (the chart's runAsUser), owning nothing: the app is read-only.
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/aviary.js", "controller"]
