@@ -15,7 +15,9 @@ export function outputOption(): Option {
 
 export function printObject(object: unknown, format: OutputFormat): string {
   const clean = withoutManagedFields(object);
-  return format === "json" ? `${JSON.stringify(clean, null, 2)}\n` : stringify(clean);
+  return format === "json"
+    ? `${JSON.stringify(clean, null, 2)}\n`
+    : stringify(clean, { version: "1.1" }); // kubectl reads YAML 1.1 (a bare `on` is true)
 }
 
 /** A list as `kubectl get -o` prints one. */

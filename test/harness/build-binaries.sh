@@ -29,6 +29,11 @@ out="$root/$key"
 bin="$out/bin"
 mkdir -p "$bin"
 log() { echo "build-binaries: $*" >&2; }
+# One build at a time per cache (several checkouts or worktrees may start one at once).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$root/.build.lock"
+  flock 9
+fi
 
 # Everything the go command writes stays outside the repo.
 export GOFLAGS="${GOFLAGS:-} -mod=mod"

@@ -4,7 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiextensionsV1Api,
   CustomObjectsApi,
+  KubernetesObjectApi,
   loadAllYaml,
+  PatchStrategy,
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
@@ -58,12 +60,23 @@ export async function installCrds(
   timeoutMs = 60_000,
 ): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
   await Promise.all(
     crds.map(async (crd) => {
       // Some published CRD files carry an empty status, which is not ours to write.
       delete crd.status;
       try {
-        await api.createCustomResourceDefinition({ body: crd });
+        // Server-side apply, as helm and kubectl do: a create (an Update operation) would own
+        // spec.versions as a whole, and helm's later apply of the very same CRD would then be
+        // refused as a conflict.
+        await objects.patch(
+          crd,
+          undefined,
+          undefined,
+          "aviary-testenv",
+          true,
+          PatchStrategy.ServerSideApply,
+        );
       } catch (error) {
         throw new Error(
           `installing CRD ${crd.metadata?.name ?? "(unnamed)"} failed: ${String(error)}`,

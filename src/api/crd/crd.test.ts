@@ -57,6 +57,14 @@ describe("generated CRDs", () => {
     });
   }
 
+  test("kubectl and helm (YAML 1.1) read every CRD file as the schema wrote it: no `on` key turns into `true`", () => {
+    for (const file of allCrds()) {
+      const text = readFileSync(join(CRDS_DIR, file.fileName), "utf8");
+      assert.deepEqual(parse(text, { version: "1.1" }), parse(text), file.fileName);
+      assert.deepEqual(parse(text, { version: "1.1" }), JSON.parse(JSON.stringify(file.crd)));
+    }
+  });
+
   test("generation is deterministic", () => {
     assert.equal(renderCrd(rolloutCrd()), renderCrd(rolloutCrd()));
   });

@@ -131,5 +131,15 @@ export function allCrds(): CrdFile[] {
 
 /** YAML text of a CRD file; the same schema always gives the same bytes. */
 export function renderCrd(file: CrdFile): string {
-  return HEADER + stringify(file.crd, { lineWidth: 0, indent: 2, aliasDuplicateObjects: false });
+  return (
+    HEADER +
+    stringify(file.crd, {
+      // kubectl and helm read YAML 1.1, where a bare `on` key is the boolean true: the
+      // notifications `on` property would become `true` and `on` would be pruned.
+      version: "1.1",
+      lineWidth: 0,
+      indent: 2,
+      aliasDuplicateObjects: false,
+    })
+  );
 }
