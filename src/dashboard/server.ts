@@ -121,6 +121,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const core = kc.makeApiClient(CoreV1Api);
   const user = kc.getCurrentUser()?.name ?? "dashboard";
 
+  /** A SelfSubjectAccessReview: may the user do this? (Aviary's Rollouts unless told otherwise.) */
   const allowed = async (attributes: Record<string, string>): Promise<boolean> => {
     try {
       const body = Object.assign(new V1SelfSubjectAccessReview(), {
@@ -142,6 +143,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // The list: every namespace when the user may list them all, else their own.
   const everywhere = await allowed({ verb: "watch" });
   const listNamespace = everywhere ? undefined : options.namespace;
+  const readsReplicaSets = await allowed({
+    verb: "watch",
+    group: "apps",
+    resource: "replicasets",
+    ...(listNamespace === undefined ? {} : { namespace: listNamespace }),
+  });
   const scope = everywhere ? "all namespaces" : `namespace ${options.namespace}`;
   const listSubscribers = new Set<(update: ListUpdate) => void>();
   /** Per Rollout, the canary weights this server saw change (unix seconds, percent). */
@@ -185,8 +192,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return { rows: sortRows(rows), scope };
   };
   rollouts.start();
-  replicaSets.start();
-  const listSynced = Promise.all([rollouts.whenSynced(), replicaSets.whenSynced()]);
+  if (readsReplicaSets) replicaSets.start();
+  const listSynced = Promise.all([
+    rollouts.whenSynced(),
+    readsReplicaSets ? replicaSets.whenSynced() : undefined,
+  ]);
 
   const streams = new Set<ServerResponse>();
   const openStream = (req: IncomingMessage, res: ServerResponse, onClose: () => void) => {
@@ -259,11 +269,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const changed = (): void => {
       timer ??= setTimeout(publish, COALESCE_MS);
     };
-    const watch = watchRollout(kc, namespace, name, (watched) => {
-      latest = watched;
-      changed();
-    });
-    pods.start();
+    const may = (group: string, resource: string) =>
+      allowed({ verb: "watch", group, resource, namespace });
+    let watch: { stop(): Promise<void> } | undefined;
+    let chartTimer: NodeJS.Timeout | undefined;
     let chartsRunning = false;
     const charts = async (): Promise<void> => {
       if (chartsRunning || latest?.rollout === undefined || closed) return;
@@ -289,25 +298,43 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         chartsRunning = false;
       }
     };
-    const chartTimer = setInterval(() => void charts(), CHARTS_EVERY_MS);
     const send = openStream(req, res, () => {
       closed = true;
-      clearInterval(chartTimer);
+      if (chartTimer !== undefined) clearInterval(chartTimer);
       if (timer !== undefined) clearTimeout(timer);
-      void watch.stop();
+      void watch?.stop();
       void pods.stop();
     });
+    // What this user may read decides what is watched: a watch RBAC refuses never syncs.
     void Promise.all([
-      watch.synced,
-      pods.whenSynced(),
-      allowed({ verb: "patch", subresource: "status", namespace, name }).then((yes) => {
-        canSteer = yes;
-      }),
-    ]).then(() => {
-      synced = true;
-      publish();
-      void charts();
-    });
+      may("apps", "replicasets"),
+      may("", "events"),
+      may("", "pods"),
+      allowed({ verb: "patch", subresource: "status", namespace, name }),
+    ])
+      .then(async ([replicaSetsOk, eventsOk, podsOk, steerOk]) => {
+        if (closed) return;
+        canSteer = steerOk;
+        const started = watchRollout(
+          kc,
+          namespace,
+          name,
+          (watched) => {
+            latest = watched;
+            changed();
+          },
+          { replicaSets: replicaSetsOk, events: eventsOk },
+        );
+        watch = started;
+        if (podsOk) pods.start();
+        await Promise.all([started.synced, podsOk ? pods.whenSynced() : undefined]);
+        if (closed) return;
+        synced = true;
+        publish();
+        void charts();
+        chartTimer = setInterval(() => void charts(), CHARTS_EVERY_MS);
+      })
+      .catch((error: unknown) => log.warn({ err: error }, "rollout stream failed"));
   };
 
   const command = async (
