@@ -93,6 +93,11 @@ describe("dashboard list rows", () => {
       "2026-01-01T01:00:00Z",
     );
     assert.equal(releaseStart({}, sets), undefined);
+    const typed = {
+      ...sets[1],
+      metadata: { ...sets[1]?.metadata, creationTimestamp: new Date(0) },
+    };
+    assert.equal(releaseStart({ canaryHash: "new2" }, [typed]), "1970-01-01T00:00:00.000Z");
   });
 
   test("pods show ready from their Ready condition", () => {
@@ -105,14 +110,14 @@ describe("dashboard list rows", () => {
 });
 
 describe("dashboard chart window", () => {
-  test("spans the release, at most 240 points, at least a minute", () => {
+  test("spans the release, at most 240 points, at least 30 seconds", () => {
     const now = Date.parse("2026-01-01T01:30:00Z");
     assert.deepEqual(chartWindow("2026-01-01T01:00:00Z", now), {
       start: now / 1000 - 1800,
       end: now / 1000,
       step: 8,
     });
-    assert.equal(chartWindow("2026-01-01T01:29:50Z", now).start, now / 1000 - 60);
+    assert.equal(chartWindow("2026-01-01T01:29:50Z", now).start, now / 1000 - 30);
     assert.equal(chartWindow(undefined, now).start, now / 1000 - 600);
   });
 });

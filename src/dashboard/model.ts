@@ -42,7 +42,9 @@ export function releaseStart(
 ): string | undefined {
   const hash = status.canaryHash ?? status.stableHash;
   const rs = replicaSets.find((r) => hashOf(r) === hash);
-  return text(obj(obj(rs).metadata).creationTimestamp);
+  const created = obj(obj(rs).metadata).creationTimestamp;
+  // The client's typed objects hold a Date; raw JSON a string.
+  return created instanceof Date ? created.toISOString() : text(created);
 }
 
 export function rolloutRow(rollout: unknown, replicaSets: readonly unknown[]): RolloutRow {

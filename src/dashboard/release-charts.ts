@@ -29,7 +29,7 @@ export interface ChartInputs {
 
 /** Enough points for a smooth line, few enough for a phone. */
 const MAX_POINTS = 240;
-const MIN_WINDOW_S = 60;
+const MIN_WINDOW_S = 30;
 const MAX_WINDOW_S = 6 * 3600;
 
 export function chartWindow(

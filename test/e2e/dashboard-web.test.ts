@@ -146,11 +146,17 @@ describe("dashboard in a browser", () => {
     // The Rollout page draws weight and metric charts from Prometheus.
     await row.getByRole("link").click();
     await page.waitForURL(`**/rollouts/${namespace}/api`);
-    for (const chart of ["#chart-weight", "#chart-success", "#chart-p99"]) {
+    // Enough points for a line on each side, and the judge's evidence per metric.
+    for (const chart of [
+      "#chart-weight",
+      "#chart-success",
+      "#chart-p99",
+      "#chart-evidence-success-rate",
+    ]) {
       await eventually(
         `${chart} has points`,
-        () => page.locator(chart).getAttribute("data-points"),
-        (points) => Number(points) > 0,
+        () => page.locator(chart).getAttribute("data-points", { timeout: 60_000 }),
+        (points) => Number(points) >= (chart === "#chart-weight" ? 2 : 16),
         (points) => points,
         60_000,
       );
@@ -161,6 +167,9 @@ describe("dashboard in a browser", () => {
       path: join(REPO_ROOT, "docs/images/dashboard-rollout.png"),
       fullPage: true,
     });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(REPO_ROOT, "docs/images/dashboard-phone.png") });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Promote advances the release; the page follows without a reload.
     await page.evaluate(() => {

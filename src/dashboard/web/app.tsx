@@ -338,7 +338,7 @@ function RolloutPage({ namespace, name }: { namespace: string; name: string }) {
                     {view.analysis.verdict}, {view.analysis.samples} samples
                     {view.analysis.message !== undefined ? ` · ${view.analysis.message}` : ""}
                   </p>
-                  <table>
+                  <table class="wide">
                     <thead>
                       <tr>
                         <th scope="col">Metric</th>
@@ -398,6 +398,7 @@ function RolloutPage({ namespace, name }: { namespace: string; name: string }) {
                     id="chart-success"
                     title="Success rate"
                     unit="%"
+                    max={100}
                     series={charts.successRate}
                     start={charts.start}
                     end={charts.end}

@@ -15,6 +15,8 @@ export interface ChartProps {
   start: number;
   end: number;
   log?: boolean;
+  /** The y axis never goes past this (100 for percentages). */
+  max?: number;
 }
 
 const COLOURS = ["#d9480f", "#1971c2", "#2f9e44", "#7048e8", "#868e96"];
@@ -33,6 +35,12 @@ export function alignSeries(series: readonly Series[], log: boolean): uPlot.Alig
   return [xs, ...ys];
 }
 
+/** Some room around the data, capped (a success rate of 100% reads as the top of the chart). */
+function yRange(min: number, max: number, cap: number): uPlot.Range.MinMax {
+  const pad = Math.max(1, (max - min) * 0.1);
+  return [Math.max(0, Math.floor(min - pad)), Math.min(cap, max + pad)];
+}
+
 export function Chart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -48,7 +56,12 @@ export function Chart(props: ChartProps) {
       scales: {
         x: { time: true, range: () => [props.start, props.end] },
         // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- 3 is Distr.Logarithmic, a const enum that isolated modules cannot read
-        y: props.log === true ? { distr: 3 } : {},
+        y:
+          props.log === true
+            ? { distr: 3 }
+            : props.max === undefined
+              ? {}
+              : { range: (_u, min, max) => yRange(min, max, props.max ?? max) },
       },
       axes: [{}, { label: props.unit, size: 60 }],
       series: [
