@@ -82,6 +82,11 @@ function exampleObjects(): KubernetesObject[] {
 
 const objects = exampleObjects();
 const client = KubernetesObjectApi.makeApiClient(kc);
+// Some examples live in a namespace they do not create (a person's cluster has it).
+const namespaces = new Set(objects.flatMap((o) => o.metadata?.namespace ?? []));
+for (const o of objects) if (o.kind === "Namespace") namespaces.delete(o.metadata?.name ?? "");
+for (const name of namespaces)
+  await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
 for (const object of objects) {
   await client.patch(
     object,
@@ -175,5 +180,5 @@ const stop = async (): Promise<void> => {
 // Our own handlers first: the environment's would kill its processes and exit at once.
 process.removeAllListeners("SIGINT");
 process.removeAllListeners("SIGTERM");
-process.once("SIGINT", () => void stop());
-process.once("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
