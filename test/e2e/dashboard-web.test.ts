@@ -131,6 +131,11 @@ describe("dashboard in a browser", () => {
     });
     t.after(() => dashboard.close());
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // The strict Content-Security-Policy must not block anything the page itself needs.
+    const consoleErrors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
 
     // The list shows the running release.
     await page.goto(dashboard.url);
@@ -171,11 +176,18 @@ describe("dashboard in a browser", () => {
     await page.screenshot({ path: join(REPO_ROOT, "docs/images/dashboard-phone.png") });
     await page.setViewportSize({ width: 1280, height: 800 });
 
-    // Promote advances the release; the page follows without a reload.
+    // Promote advances the release; the page follows without a reload. It is reached and
+    // pressed from the keyboard.
     await page.evaluate(() => {
       (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
     });
-    await page.getByRole("button", { name: "Promote", exact: true }).click();
+    // A string runs in the page (this file is typed for Node, without the DOM).
+    const focused = () =>
+      page.evaluate<string>("document.activeElement?.getAttribute('data-command') ?? ''");
+    for (let i = 0; i < 10 && (await focused()) !== "promote"; i++)
+      await page.keyboard.press("Tab");
+    assert.equal(await focused(), "promote", "Tab reaches the Promote button");
+    await page.keyboard.press("Enter");
     await page.locator("#weight", { hasText: "50%" }).waitFor({ timeout: 30_000 });
     assert.equal((await status(namespace)).canaryWeight, 50);
     assert.match(await page.locator("#steer-answer").innerText(), /promote requested/);
@@ -200,6 +212,8 @@ describe("dashboard in a browser", () => {
       (s) => s.abortedAt !== undefined && s.canaryWeight === 0,
     );
     assert.equal(aborted.phase, "Aborted");
+
+    assert.deepEqual(consoleErrors, []);
 
     // A user bound only to aviary-view sees the buttons disabled, and the API says why.
     const view = (
