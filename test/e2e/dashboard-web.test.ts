@@ -20,13 +20,7 @@ import {
 import { eventually } from "../harness/eventually.ts";
 import { serviceAccountKubeConfig } from "../harness/service-account.ts";
 import { REPO_ROOT } from "../harness/testenv.ts";
-import {
-  controller,
-  createRollout,
-  createServices,
-  setImage,
-  status,
-} from "./controller-fixtures.ts";
+import { controller, createIstioCanary, setImage, status } from "./controller-fixtures.ts";
 
 /**
  * The dashboard in headless Chromium against the real API server, Prometheus and the mesh
@@ -53,52 +47,20 @@ describe("dashboard in a browser", () => {
 
   test("a paused release: list, charts, promote, abort, a viewer, a cross-site POST", async (t) => {
     namespace = await testNamespace(t, "dash");
-    await createServices(namespace, ["api-stable", "api-canary"]);
-    await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
-      apiVersion: "networking.istio.io/v1",
-      kind: "VirtualService",
-      metadata: { name: "api-route", namespace },
-      spec: {
-        hosts: ["api"],
-        http: [
-          {
-            name: "primary",
-            route: [
-              { destination: { host: "api-stable" }, weight: 100 },
-              { destination: { host: "api-canary" }, weight: 0 },
-            ],
-          },
-        ],
+    await createIstioCanary(namespace, {
+      scaleDownDelaySeconds: 1,
+      abortScaleDownDelaySeconds: 1,
+      analysis: {
+        mesh: "istio",
+        prometheus: { address: prometheusUrl() },
+        interval: "2s",
+        minRequests: 10,
       },
+      steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }],
     });
-    await createRollout(
-      namespace,
-      {
-        replicas: 2,
-        strategy: {
-          canary: {
-            stableService: "api-stable",
-            canaryService: "api-canary",
-            scaleDownDelaySeconds: 1,
-            abortScaleDownDelaySeconds: 1,
-            trafficRouting: {
-              istio: { virtualService: { name: "api-route", routes: ["primary"] } },
-            },
-            analysis: {
-              mesh: "istio",
-              prometheus: { address: prometheusUrl() },
-              interval: "2s",
-              minRequests: 10,
-            },
-            steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }],
-          },
-        },
-      },
-      "api:1",
-    );
     await startMeshSim(t, {
       namespace,
-      route: { kind: "VirtualService", name: "api-route" },
+      route: { kind: "VirtualService", name: "api-vs" },
       requestsPerSecond: 50,
       defaultBehaviour: { errorRate: 0.005, latencyP50Ms: 20, latencyP99Ms: 80 },
       pollIntervalMs: 100,
