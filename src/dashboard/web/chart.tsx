@@ -44,6 +44,9 @@ function yRange(min: number, max: number, cap: number): uPlot.Range.MinMax {
 export function Chart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // The x range follows the release as it grows: read through a ref, not the first render's props.
+  const span = useRef({ start: props.start, end: props.end });
+  span.current = { start: props.start, end: props.end };
   const labels = props.series.map((s) => s.label).join("|");
   const points = props.series.reduce((n, s) => n + s.points.length, 0);
 
@@ -54,7 +57,7 @@ export function Chart(props: ChartProps) {
       width: Math.max(200, element.clientWidth),
       height: 180,
       scales: {
-        x: { time: true, range: () => [props.start, props.end] },
+        x: { time: true, range: () => [span.current.start, span.current.end] },
         // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- 3 is Distr.Logarithmic, a const enum that isolated modules cannot read
         y:
           props.log === true
@@ -93,9 +96,8 @@ export function Chart(props: ChartProps) {
   useEffect(() => {
     const current = plot.current;
     if (current === null) return;
-    current.setScale("x", { min: props.start, max: props.end });
-    current.setData(alignSeries(props.series, props.log === true), false);
-    current.redraw();
+    // Resetting the scales runs the range functions again: the x axis moves on with the release.
+    current.setData(alignSeries(props.series, props.log === true), true);
   });
 
   return (
