@@ -97,10 +97,12 @@ export function explainKubeError(
     );
   }
   if (code === 403) {
-    return new CliError(
+    const refused = new CliError(
       `user ${cluster.user} may not ${target.verb} ${target.resource} in ${where}: ` +
         `an RBAC Role must grant verb "${target.verb}" on resource "${target.resource}" in API group "${GROUP}" (${serverMessage(error)})`,
     );
+    refused.status = 403;
+    return refused;
   }
   if (typeof code === "number")
     return new CliError(`${server} answered ${code}: ${serverMessage(error)}`);

@@ -11,6 +11,7 @@ import { CliError } from "./errors.ts";
 import { invokedName } from "./program-name.ts";
 import { registerCompletion } from "./completion-command.ts";
 import { registerSetImage } from "./set-image-command.ts";
+import { registerDashboard } from "./dashboard-command.ts";
 
 /** `aviary` (also `kubectl aviary`): steer and inspect Rollouts, and simulate releases. */
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerLint(program);
   registerSetImage(program);
+  registerDashboard(program);
   registerVersion(program);
   // Last: completion describes every command registered before it.
   registerCompletion(program);

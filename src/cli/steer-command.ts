@@ -150,6 +150,22 @@ async function requestCommand(
   flags: SteerFlags,
 ): Promise<void> {
   const cluster = connect(flags);
+  process.stdout.write(`${await steer(cluster, name, commandName, flags.wait)}\n`);
+}
+
+/**
+ * Writes one steering command to `status.command` of a Rollout in `cluster.namespace`,
+ * with the cluster's (the user's) credentials, and waits up to `waitMs` for the
+ * controller's answer. Returns the sentence to show; throws a CliError a person can read
+ * (a refusal, an ignored command, a missing permission). The CLI and the dashboard both
+ * steer through here, so they write exactly the same thing.
+ */
+export async function steer(
+  cluster: Cluster,
+  name: string,
+  commandName: CommandName,
+  waitMs: number,
+): Promise<string> {
   const before = await readStatus(cluster, name);
   const refusal =
     before === undefined ? undefined : steeringRefusal(commandName, name, before.status);
@@ -165,12 +181,10 @@ async function requestCommand(
   }
   const requested = `${commandName} requested for ${cluster.namespace}/${name} (id ${command.id})`;
   const answer =
-    before === undefined || flags.wait === 0
+    before === undefined || waitMs === 0
       ? undefined
-      : await answerTo(cluster, name, command.id, flags.wait);
-  process.stdout.write(
-    answer === undefined
-      ? `${requested}; the controller executes it once (no answer yet)\n`
-      : `${requested}; ${answer}\n`,
-  );
+      : await answerTo(cluster, name, command.id, waitMs);
+  return answer === undefined
+    ? `${requested}; the controller executes it once (no answer yet)`
+    : `${requested}; ${answer}`;
 }

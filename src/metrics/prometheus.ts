@@ -95,7 +95,7 @@ export function createPrometheusProvider(connection: PrometheusConnection): Metr
   };
 }
 
-function isHttpUrl(address: string): boolean {
+export function isHttpUrl(address: string): boolean {
   try {
     const url = new URL(address);
     return url.protocol === "http:" || url.protocol === "https:";
@@ -104,7 +104,7 @@ function isHttpUrl(address: string): boolean {
   }
 }
 
-function authHeaders(auth: PrometheusAuth | undefined): Record<string, string> {
+export function authHeaders(auth: PrometheusAuth | undefined): Record<string, string> {
   if (auth === undefined) return {};
   // Secrets often end with a newline (`echo token > file`); it is never part of a token.
   if ("bearerToken" in auth) return { Authorization: `Bearer ${auth.bearerToken.trim()}` };

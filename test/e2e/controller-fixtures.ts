@@ -155,7 +155,12 @@ export function untilStatus(
  */
 export async function createIstioCanary(
   namespace: string,
-  canary: { steps: unknown[]; scaleDownDelaySeconds?: number; abortScaleDownDelaySeconds?: number },
+  canary: {
+    steps: unknown[];
+    scaleDownDelaySeconds?: number;
+    abortScaleDownDelaySeconds?: number;
+    analysis?: unknown;
+  },
   replicas = 2,
   image = "api:1",
 ): Promise<void> {

@@ -26,6 +26,8 @@ export function watchRollout(
   namespace: string,
   name: string,
   onChange: (watched: Watched) => void,
+  /** What to follow besides the Rollout; a user who may not list one leaves it out (it would never sync). */
+  include: { replicaSets: boolean; events: boolean } = { replicaSets: true, events: true },
 ): RolloutWatch {
   const log = pino({ level: "silent" });
   const emit = (): void => {
@@ -59,7 +61,11 @@ export function watchRollout(
     onObject: emit,
     log,
   });
-  const all = [rollouts, replicaSets, events];
+  const all = [
+    rollouts,
+    ...(include.replicaSets ? [replicaSets] : []),
+    ...(include.events ? [events] : []),
+  ];
   for (const informer of all) informer.start();
   return {
     synced: Promise.all(all.map((i) => i.whenSynced())).then(emit),
