@@ -46,7 +46,8 @@ function logRatio(
 /**
  * Folds one interval: canaryRequests/stableRequests set q, canaryBad/stableBad are the
  * bad requests of each side. An interval where either side served nothing carries no
- * information about θ and is skipped.
+ * information about θ and is skipped. `weight` (≤ 1, fixed before the interval's bad
+ * counts were seen) discounts the interval's log likelihood ratios for bursts (dispersion.ts).
  */
 export function addInterval(
   evidence: RatioEvidence,
@@ -54,15 +55,18 @@ export function addInterval(
   stableRequests: number,
   canaryBad: number,
   stableBad: number,
+  weight = 1,
 ): RatioEvidence {
   if (!(canaryRequests > 0 && stableRequests > 0) || canaryBad + stableBad === 0) return evidence;
   const q = canaryRequests / (canaryRequests + stableRequests);
   return {
     worse: WORSE_RATIOS.map(
-      (t, j) => (evidence.worse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, WORSE_NULL),
+      (t, j) =>
+        (evidence.worse[j] ?? 0) + weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL),
     ),
     noWorse: NO_WORSE_RATIOS.map(
-      (t, j) => (evidence.noWorse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL),
+      (t, j) =>
+        (evidence.noWorse[j] ?? 0) + weight * logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL),
     ),
   };
 }
