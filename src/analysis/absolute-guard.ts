@@ -1,7 +1,7 @@
 import type { MetricSpec } from "../api/rollout.ts";
 import { countAbove, finiteBuckets } from "./histogram.ts";
 import { formatEvidence, formatPercent, type IntervalCounts } from "./interval.ts";
-import { logMeanExp } from "./mixture.ts";
+import { INTERVAL_LOG_CAP, logMeanExp } from "./mixture.ts";
 
 /**
  * The bounds a user writes on built-in metrics (`successRate` min, `latencyP99` max), held
@@ -107,16 +107,13 @@ const add = (t: Tally, requests: number, bad: number): Tally => ({
 });
 
 /** Adds one interval of both versions to every guard the spec asks for. */
+/** κ̂ of each stream (dispersion.ts), fixed before this interval: a count λ has variance λ(1 + κλ). */
 export interface GuardDiscounts {
-  /** Weight w = 1/φ of this interval's error evidence, and φ itself. */
-  errors: { weight: number; phi: number };
-  latency: { weight: number; phi: number };
+  errors: number;
+  latency: number;
 }
 
-const NO_DISCOUNT: GuardDiscounts = {
-  errors: { weight: 1, phi: 1 },
-  latency: { weight: 1, phi: 1 },
-};
+const NO_DISCOUNT: GuardDiscounts = { errors: 0, latency: 0 };
 
 export function foldGuards(
   metrics: readonly MetricSpec[],
@@ -131,8 +128,8 @@ export function foldGuards(
     if (!target) continue;
     const old = previous[metric.name];
     const memory = old?.p0 === target.p0 ? old : freshGuard(target.p0);
-    const discount = target.maxMs === undefined ? discounts.errors : discounts.latency;
-    next[metric.name] = foldOne(memory, target, canary, stable, discount);
+    const kappa = target.maxMs === undefined ? discounts.errors : discounts.latency;
+    next[metric.name] = foldOne(memory, target, canary, stable, kappa);
   }
   return next;
 }
@@ -142,7 +139,7 @@ function foldOne(
   target: Target,
   canary: IntervalCounts,
   stable: IntervalCounts,
-  discount: { weight: number; phi: number },
+  kappa: number,
 ): GuardMemory {
   let c = { requests: canary.requests, bad: canary.errors };
   let s: Tally | undefined = { requests: stable.requests, bad: stable.errors };
@@ -156,8 +153,11 @@ function foldOne(
     c = { requests: canary.observed, bad: slowCanary };
     s = slowStable === undefined ? undefined : { requests: stable.observed, bad: slowStable };
   }
-  const p0 = intervalNull(memory.p0, s, discount.phi);
+  // Stable's bar widens with its own bursts; the canary's evidence is discounted by the
+  // inflation its count would have at the null rate (both known before the canary's count).
+  const p0 = intervalNull(memory.p0, s, s ? 1 + kappa * s.bad : 1);
   const counted = p0 < 1 && c.requests > 0;
+  const weight = 1 / (1 + kappa * c.requests * p0);
   return {
     p0: memory.p0,
     logs: memory.logs.map((l, j) =>
@@ -166,7 +166,11 @@ function foldOne(
             -LOG_CAP,
             Math.min(
               LOG_CAP,
-              l + discount.weight * logRatio(p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1),
+              l +
+                Math.min(
+                  INTERVAL_LOG_CAP,
+                  weight * logRatio(p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1),
+                ),
             ),
           )
         : l,

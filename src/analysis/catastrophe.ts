@@ -19,9 +19,8 @@ export interface CatastropheInput {
   minRequests: number;
   /** The healthy error rate the canary is held to (1 − min/100, or 1%). */
   healthyRate: number;
-  /** This interval's burst discount on error evidence, and its inflation φ. */
-  weight: number;
-  phi: number;
+  /** κ̂ of the error stream, fixed before this interval (dispersion.ts). */
+  kappa: number;
   /** 1-based index of this interval in the release. */
   index: number;
   /** The share of α this guard may spend. */
@@ -45,12 +44,13 @@ export function catastrophe(input: CatastropheInput): string | undefined {
   const p0 = intervalNull(
     input.healthyRate,
     stable.requests > 0 ? stableTally : undefined,
-    input.phi,
+    1 + input.kappa * stable.errors,
   );
   if (p0 >= limit) return undefined;
+  const weight = 1 / (1 + input.kappa * canary.requests * p0);
   const alternatives = [limit, (1 + limit) / 2].map((p) => p / p0);
   const logE = logMeanExp(
-    alternatives.map((k) => input.weight * logRatio(p0, canary.requests, canary.errors, k)),
+    alternatives.map((k) => weight * logRatio(p0, canary.requests, canary.errors, k)),
   );
   const needs = -Math.log(input.alpha * spending(Math.max(1, input.index)));
   if (logE < needs) return undefined;

@@ -3,45 +3,60 @@
  * requests (errors, or requests slower than a latency boundary), and the discount it
  * puts on each interval's evidence (ANCHORS §3b).
  *
- * Given m bad requests in an interval where the canary's share of bad requests is q, the
- * canary's count has variance m·q(1−q)·φ with φ = 1 + (m − 1)·ρ, ρ being an
- * intra-interval correlation (bursts on one pod, one connection pool...). Raising the
- * interval's likelihood ratio to a power w ≤ 1/φ keeps the test an (approximate)
- * e-process. The weight must be predictable: it is computed before the interval's bad
- * counts are used, from ρ̂ over past intervals and m̂, the bad requests the interval's
- * request counts predict at the past rate. Only afterwards does the interval update ρ̂.
+ * Each version's bad count in an interval is modelled as Poisson around a rate that
+ * wanders from interval to interval (bursts on one pod, one connection pool...):
+ * variance λ(1 + κλ), κ being the squared coefficient of variation of the rate. Given
+ * the interval's m bad requests, the canary's count then has variance m·q(1−q)·φ with
+ * φ ≤ 1 + κ·h, h = 2·λc·λs/(λc + λs) (exact when the versions carry equal counts, an
+ * over-estimate otherwise, which only makes the discount safer). Raising the interval's
+ * likelihood ratio to the power w = 1/φ keeps the test an (approximate) e-process.
  *
- * ρ̂ is Williams' moment estimator on Pearson residuals of the per-interval 2×2 tables,
- * Σ(r² − 1) / Σ(m − 1), taken around the Mantel–Haenszel ratio of the same intervals (so
- * a real regression is not mistaken for bursts, and a shared incident, which moves both
- * versions alike, adds nothing), and shrunk toward a conservative prior worth a few
- * intervals so the first intervals are not trusted blindly.
+ * The weight must be predictable: it is computed before the interval's bad counts are
+ * used, from κ̂ over past intervals and λ̂c, λ̂s, the bad requests its request counts
+ * predict at each version's past rate. Only afterwards does the interval update κ̂.
+ *
+ * κ̂ is a moment estimator on Pearson residuals of the per-interval 2×2 tables
+ * (Williams 1982): Σ(r² − 1) / Σh, residuals taken around the Mantel–Haenszel ratio of
+ * the same intervals (so a real regression is not mistaken for bursts, and a shared
+ * incident, which moves both versions alike, adds nothing), shrunk toward a
+ * conservative prior worth a few intervals so the first intervals are not trusted blindly.
  */
 
-/** Prior intra-interval correlation: what the estimate starts from. */
-export const PRIOR_RHO = 0.03;
+/** Prior κ (a rate wandering by about ±30% from interval to interval). */
+export const PRIOR_KAPPA = 0.1;
 /** How many intervals' worth of data the prior counts for. */
 const PRIOR_INTERVALS = 3;
-/** Prior bad rate used to predict m̂ before any interval is seen (1% over 100 requests). */
+/** Prior bad rate before any interval is seen (1% over 100 requests). */
 const PRIOR_BAD = 1;
 const PRIOR_REQUESTS = 100;
 /** A discount this close to 1 is not worth showing. */
 export const SHOWN_BELOW = 0.95;
 
 export interface DispersionState {
-  /** Σ (r² − 1) and Σ (m − 1) over intervals with at least 2 bad requests. */
+  /** Σ (r² − 1) and Σ h over intervals with at least 2 bad requests. */
   residuals: number;
   excess: number;
   /** Mantel–Haenszel sums: Σ bC·nS/N and Σ bS·nC/N. */
   mhCanary: number;
   mhStable: number;
-  /** Bad and all requests of both versions so far, to predict m̂. */
-  bad: number;
-  requests: number;
+  /** Bad and all requests of each version so far, to predict λ. */
+  canaryBad: number;
+  canaryRequests: number;
+  stableBad: number;
+  stableRequests: number;
 }
 
 export function freshDispersion(): DispersionState {
-  return { residuals: 0, excess: 0, mhCanary: 0, mhStable: 0, bad: 0, requests: 0 };
+  return {
+    residuals: 0,
+    excess: 0,
+    mhCanary: 0,
+    mhStable: 0,
+    canaryBad: 0,
+    canaryRequests: 0,
+    stableBad: 0,
+    stableRequests: 0,
+  };
 }
 
 const canaryShare = (q: number, theta: number): number => (q * theta) / (q * theta + 1 - q);
@@ -52,21 +67,51 @@ export function ratioEstimate(state: DispersionState): number {
   return Math.min(100, Math.max(0.01, theta));
 }
 
-/** ρ̂ and the inflation φ the next interval gets, from its request counts and the past only. */
+/** Past bad rates of each version (stable's when the canary has none yet), with a weak prior. */
+function pastRates(state: DispersionState): { canary: number; stable: number } {
+  const stable = (state.stableBad + PRIOR_BAD) / (state.stableRequests + PRIOR_REQUESTS);
+  const canary =
+    (state.canaryBad + stable * PRIOR_REQUESTS) / (state.canaryRequests + PRIOR_REQUESTS);
+  return { canary, stable };
+}
+
+/**
+ * (φ − 1)/κ for expected counts c (canary) and s (stable): φ = ab(c+s)/(ca+sb) with
+ * a = 1 + κc, b = 1 + κs, the inflation of the canary's share of m given both versions'
+ * variances λ(1 + κλ). Its limit at κ → 0 is 2cs/(c+s).
+ */
+function spread(kappa: number, c: number, s: number): number {
+  if (!(c > 0 && s > 0)) return 0;
+  if (kappa < 1e-9) return (2 * c * s) / (c + s);
+  const a = 1 + kappa * c;
+  const b = 1 + kappa * s;
+  return ((a * b * (c + s)) / (c * a + s * b) - 1) / kappa;
+}
+
+/** κ̂ from the sums and the prior, scaled to an interval of spread `scale`. */
+function kappaFrom(state: DispersionState, scale: number): number {
+  const prior = PRIOR_INTERVALS * Math.max(1, scale);
+  return Math.max(0, (state.residuals + PRIOR_KAPPA * prior) / (state.excess + prior));
+}
+
+export interface Inflation {
+  /** κ̂ from past intervals (and the prior). */
+  kappa: number;
+  /** φ of the canary-vs-stable split this interval; the weight is 1/φ. */
+  phi: number;
+}
+
+/** κ̂ and the inflation φ the next interval gets, from its request counts and the past only. */
 export function predictedInflation(
   state: DispersionState,
   canaryRequests: number,
   stableRequests: number,
-): { rho: number; phi: number } {
-  const rate = (state.bad + PRIOR_BAD) / (state.requests + PRIOR_REQUESTS);
-  const predictedBad = (canaryRequests + stableRequests) * rate;
-  const scale = Math.max(1, predictedBad - 1);
-  const rho = Math.max(
-    0,
-    (state.residuals + PRIOR_RHO * PRIOR_INTERVALS * scale) /
-      (state.excess + PRIOR_INTERVALS * scale),
-  );
-  return { rho, phi: 1 + Math.max(0, predictedBad - 1) * rho };
+): Inflation {
+  const rates = pastRates(state);
+  const c = canaryRequests * rates.canary;
+  const s = stableRequests * rates.stable;
+  const kappa = kappaFrom(state, spread(0, c, s));
+  return { kappa, phi: 1 + kappa * spread(kappa, c, s) };
 }
 
 /** The weight w = 1/φ of the next interval's evidence, in (0, 1]. */
@@ -88,18 +133,25 @@ export function updateDispersion(
 ): DispersionState {
   const total = canaryRequests + stableRequests;
   if (!(canaryRequests > 0 && stableRequests > 0)) return state;
+  const rates = pastRates(state);
+  const c = canaryRequests * rates.canary;
+  const s = stableRequests * rates.stable;
+  // (φ − 1)/κ at the current estimate: one fixed-point step of the moment equation per interval.
+  const h = spread(kappaFrom(state, spread(0, c, s)), c, s);
   const next = {
     ...state,
     mhCanary: state.mhCanary + (canaryBad * stableRequests) / total,
     mhStable: state.mhStable + (stableBad * canaryRequests) / total,
-    bad: state.bad + canaryBad + stableBad,
-    requests: state.requests + total,
+    canaryBad: state.canaryBad + canaryBad,
+    canaryRequests: state.canaryRequests + canaryRequests,
+    stableBad: state.stableBad + stableBad,
+    stableRequests: state.stableRequests + stableRequests,
   };
   const m = canaryBad + stableBad;
   if (m < 2) return next;
   const q = canaryShare(canaryRequests / total, ratioEstimate(next));
   const r2 = (canaryBad - m * q) ** 2 / (m * q * (1 - q));
-  return { ...next, residuals: state.residuals + r2 - 1, excess: state.excess + m - 1 };
+  return { ...next, residuals: state.residuals + r2 - 1, excess: state.excess + h };
 }
 
 const isFinite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
@@ -108,16 +160,11 @@ const isFinite = (x: unknown): x is number => typeof x === "number" && Number.is
 export function readDispersion(x: unknown): DispersionState {
   if (typeof x !== "object" || x === null) return freshDispersion();
   const d = x as Record<string, unknown>;
-  const keys = ["residuals", "excess", "mhCanary", "mhStable", "bad", "requests"] as const;
-  if (!keys.every((k) => isFinite(d[k]))) return freshDispersion();
-  return {
-    residuals: d.residuals as number,
-    excess: d.excess as number,
-    mhCanary: d.mhCanary as number,
-    mhStable: d.mhStable as number,
-    bad: d.bad as number,
-    requests: d.requests as number,
-  };
+  const fresh = freshDispersion();
+  const keys = Object.keys(fresh) as (keyof DispersionState)[];
+  if (!keys.every((k) => isFinite(d[k]))) return fresh;
+  for (const k of keys) fresh[k] = d[k] as number;
+  return fresh;
 }
 
 /** "errors are bursty: evidence counted ×0.12", or undefined when the discount is negligible. */

@@ -15,6 +15,12 @@ export const WORSE_RATIOS = [1.5, 2, 3, 5, 10] as const;
 /** Alternatives of the mirror test (H0: θ ≥ 2): the canary is no worse than stable. */
 export const NO_WORSE_RATIOS = [1, 0.75, 0.5] as const;
 const WORSE_NULL = 1;
+/**
+ * The most one interval may add to any log likelihood ratio. Truncating a factor from
+ * above keeps a supermartingale one (E[min(X, c)] ≤ E[X]); it caps what one burst the
+ * discount under-predicted can do, so no single interval decides a release alone.
+ */
+export const INTERVAL_LOG_CAP = 2.5;
 const NO_WORSE_NULL = 2;
 
 /** Log likelihood ratios of each alternative of both tests, summed over intervals. */
@@ -62,11 +68,13 @@ export function addInterval(
   return {
     worse: WORSE_RATIOS.map(
       (t, j) =>
-        (evidence.worse[j] ?? 0) + weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL),
+        (evidence.worse[j] ?? 0) +
+        Math.min(INTERVAL_LOG_CAP, weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL)),
     ),
     noWorse: NO_WORSE_RATIOS.map(
       (t, j) =>
-        (evidence.noWorse[j] ?? 0) + weight * logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL),
+        (evidence.noWorse[j] ?? 0) +
+        Math.min(INTERVAL_LOG_CAP, weight * logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL)),
     ),
   };
 }

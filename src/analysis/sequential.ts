@@ -95,8 +95,8 @@ export function judgeSequential(
   const next = foldInterval(spec, previous, canary, stable, weights);
   next.last = last;
   next.guards = foldGuards(spec.metrics, previous.guards, canary, stable, {
-    errors: { weight: weights.errors, phi: errorsInflation.phi },
-    latency: { weight: weights.latency, phi: latencyInflation.phi },
+    errors: errorsInflation.kappa,
+    latency: latencyInflation.kappa,
   });
   const counted = canary.requests > 0 && stable.requests > 0;
   next.intervals = previous.intervals + (canary.requests > 0 ? 1 : 0);
@@ -164,8 +164,7 @@ export function judgeSequential(
     catastrophicErrorRate: spec.catastrophicErrorRate,
     minRequests: spec.minRequests,
     healthyRate: healthy?.min !== undefined ? Math.max(0.001, 1 - healthy.min / 100) : 0.01,
-    weight: weights.errors,
-    phi: errorsInflation.phi,
+    kappa: errorsInflation.kappa,
     index: Math.max(1, next.intervals),
     alpha: spec.alpha * CATASTROPHE_SHARE,
   });
