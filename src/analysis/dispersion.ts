@@ -22,10 +22,14 @@
  * conservative prior worth a few intervals so the first intervals are not trusted blindly.
  */
 
-/** Prior κ (a rate wandering by about ±30% from interval to interval). */
-export const PRIOR_KAPPA = 0.1;
+/**
+ * Prior κ: a rate wandering by ±100% from interval to interval. Conservative on purpose:
+ * the first intervals come before the estimate can learn, and bursts the discount
+ * under-predicts there are what roll healthy canaries back (bench:detect, CV 1).
+ */
+export const PRIOR_KAPPA = 1;
 /** How many intervals' worth of data the prior counts for. */
-const PRIOR_INTERVALS = 3;
+const PRIOR_INTERVALS = 2;
 /** Prior bad rate before any interval is seen (1% over 100 requests). */
 const PRIOR_BAD = 1;
 const PRIOR_REQUESTS = 100;
@@ -36,6 +40,8 @@ export interface DispersionState {
   /** Σ (r² − 1) and Σ h over intervals with at least 2 bad requests. */
   residuals: number;
   excess: number;
+  /** How many intervals the sums hold. */
+  counted: number;
   /** Mantel–Haenszel sums: Σ bC·nS/N and Σ bS·nC/N. */
   mhCanary: number;
   mhStable: number;
@@ -50,6 +56,7 @@ export function freshDispersion(): DispersionState {
   return {
     residuals: 0,
     excess: 0,
+    counted: 0,
     mhCanary: 0,
     mhStable: 0,
     canaryBad: 0,
@@ -88,9 +95,14 @@ function spread(kappa: number, c: number, s: number): number {
   return ((a * b * (c + s)) / (c * a + s * b) - 1) / kappa;
 }
 
-/** κ̂ from the sums and the prior, scaled to an interval of spread `scale`. */
+/**
+ * κ̂ from the sums and the prior. The prior counts as PRIOR_INTERVALS intervals of the
+ * average spread seen so far (of `scale`, the next interval's, before any), so its
+ * weight fades as K/(K + T) whatever the traffic.
+ */
 function kappaFrom(state: DispersionState, scale: number): number {
-  const prior = PRIOR_INTERVALS * Math.max(1, scale);
+  const typical = state.counted > 0 ? state.excess / state.counted : scale;
+  const prior = PRIOR_INTERVALS * Math.max(1, typical);
   return Math.max(0, (state.residuals + PRIOR_KAPPA * prior) / (state.excess + prior));
 }
 
@@ -151,7 +163,12 @@ export function updateDispersion(
   if (m < 2) return next;
   const q = canaryShare(canaryRequests / total, ratioEstimate(next));
   const r2 = (canaryBad - m * q) ** 2 / (m * q * (1 - q));
-  return { ...next, residuals: state.residuals + r2 - 1, excess: state.excess + h };
+  return {
+    ...next,
+    residuals: state.residuals + r2 - 1,
+    excess: state.excess + h,
+    counted: state.counted + 1,
+  };
 }
 
 const isFinite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
