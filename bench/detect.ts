@@ -166,9 +166,9 @@ interface RunOutcome {
   rollbackAt: Partial<Record<Method, number>>;
   /** The sequential judge's rollback message, if any. */
   message?: string;
-  /** Sequential: whether it said Inconclusive during the incident, and Inconclusive at the end. */
+  /** Sequential: whether it said Inconclusive during the incident, and judged again after it. */
   heldInIncident: boolean;
-  heldAtEnd: boolean;
+  resumed: boolean;
 }
 
 /** Gamma(shape k, scale 1/k): mean 1, CV 1/√k (Marsaglia–Tsang, k ≥ 1). */
@@ -256,7 +256,7 @@ function simulateRun(seed: number, s: Scenario): RunOutcome {
   const canaryCdf = bucketShares(s.canaryP99Ms ?? s.stableP99Ms ?? 200);
   const stableCdf = bucketShares(s.stableP99Ms ?? 200);
   const memories: Partial<Record<Method, JudgeMemory>> = {};
-  const outcome: RunOutcome = { rollbackAt: {}, heldInIncident: false, heldAtEnd: false };
+  const outcome: RunOutcome = { rollbackAt: {}, heldInIncident: false, resumed: false };
   const start = Date.UTC(2026, 0, 1);
   const intervals = (STEPS.length * STEP_SECONDS) / INTERVAL_SECONDS;
   for (let i = 0; i <= intervals; i++) {
@@ -301,7 +301,8 @@ function simulateRun(seed: number, s: Scenario): RunOutcome {
       }
       if (method === "sequential") {
         if (inIncident && judgement.verdict === "Inconclusive") outcome.heldInIncident = true;
-        if (i === intervals) outcome.heldAtEnd = judgement.verdict === "Inconclusive";
+        if (seconds > INCIDENT_START + INCIDENT_SECONDS && judgement.verdict !== "Inconclusive")
+          outcome.resumed = true;
       }
     }
     if (!alive) break;
@@ -315,7 +316,7 @@ interface Cell {
   rate: Record<Method, number>;
   median: Record<Method, number | null>;
   heldInIncident: number;
-  heldAtEnd: number;
+  resumed: number;
   messages: string[];
 }
 
@@ -343,7 +344,7 @@ function runCell(s: Scenario, index: number, runs: number): Cell {
     rate,
     median: med,
     heldInIncident: outcomes.filter((o) => o.heldInIncident).length / runs,
-    heldAtEnd: outcomes.filter((o) => o.heldAtEnd).length / runs,
+    resumed: outcomes.filter((o) => o.resumed).length / runs,
     messages: outcomes.flatMap((o) => (o.message === undefined ? [] : [o.message])),
   };
 }
@@ -452,10 +453,10 @@ function targets(cells: Cell[]): string[] {
     );
   const shared = cells.filter((c) => c.scenario.incident !== undefined && c.scenario.theta === 1);
   const blamed = shared.reduce((s, c) => s + c.messages.length, 0);
-  const resumed = shared.every((c) => c.heldAtEnd === 0);
+  const resumed = shared.every((c) => c.resumed === 1);
   const held = shared.every((c) => c.heldInIncident > 0);
   lines.push(
-    `${mark(blamed === 0 && resumed)} shared incidents: 0 rollbacks blamed on the canary (${blamed} of ${shared.reduce((s, c) => s + c.runs, 0)} runs); release resumes afterwards (held at the end: ${shared.map((c) => pct(c.heldAtEnd)).join(", ")})${held ? "" : "; note: not every incident cell held"}`,
+    `${mark(blamed === 0 && resumed)} shared incidents: 0 rollbacks blamed on the canary (${blamed} of ${shared.reduce((s, c) => s + c.runs, 0)} runs); release resumes afterwards (runs judged again after the incident: ${shared.map((c) => pct(c.resumed)).join(", ")})${held ? "" : "; note: not every incident cell held"}`,
   );
   return lines;
 }
