@@ -98,15 +98,20 @@ describe("absolute guard: a canary that breaks the bound", () => {
       assert.equal(firstFailure(judgements), -1, `seed ${seed}: the canary was rolled back`);
       const last = judgements.at(-1);
       assert.equal(last?.verdict, "Inconclusive");
-      assert.match(last.message, /success-rate: stable also breaks the bound/);
+      assert.match(
+        last.message,
+        /success-rate: stable is failing too, so the canary is not blamed/,
+      );
+      assert.equal(last.conclusive, false, "held time does not count toward the step");
       const status = last.metrics.find((m) => m.name === "success-rate");
       assert.equal(status?.verdict, "Inconclusive");
     }
   });
 
-  test("late in a release (90% weight), canary 1.5% vs stable 0.8% with min 99: the guard fails first", () => {
-    // Stable then serves little traffic, so the comparison with it is noisy; the bound is not.
-    let sooner = 0;
+  test("late in a release (90% weight), canary 1.5% vs stable 0.8% with min 99: rolled back on every seed, with or without the guard", () => {
+    // Stable then serves little traffic, so each interval's bar (the bound, or stable's
+    // rate in that interval when higher) is uncertain, and the guard shares α with the
+    // comparison: it is no longer the faster of the two, but the canary is still caught.
     for (const seed of seeds(1, 10)) {
       const samples = simulateReadings({
         seed,
@@ -119,14 +124,8 @@ describe("absolute guard: a canary that breaks the bound", () => {
       const withMin = run(minSuccess99, samples);
       const failedAt = firstFailure(withMin);
       assert.ok(failedAt > 0, `seed ${seed}: never failed`);
-      const withoutMin = firstFailure(run(noMin, samples));
-      if (
-        guardFailed(withMin[failedAt] as Judgement) &&
-        (withoutMin === -1 || failedAt < withoutMin)
-      )
-        sooner++;
+      assert.ok(firstFailure(run(noMin, samples)) > 0, `seed ${seed}: never failed without min`);
     }
-    assert.ok(sooner >= 8, `the guard was first on only ${sooner} of 10 seeds`);
   });
 
   test("with all traffic on the canary (nothing to compare), 3% errors still fails min 99", () => {
@@ -145,11 +144,16 @@ describe("absolute guard: a canary that breaks the bound", () => {
     assert.ok(failedAt > 0, "never failed");
     assert.match(
       judgements[failedAt]?.message ?? "",
-      /success-rate: canary success 9\d\.\d% is below the minimum 99% \(evidence \S+ ≥ 100/,
+      /success-rate: canary success 9\d\.\d% is below the minimum 99% \(guard evidence \S+ over \d+ canary requests.*release evidence \S+ ≥ 111, all metrics and guards together\)/,
     );
     const status = judgements[failedAt]?.metrics.find((m) => m.name === "success-rate");
     assert.equal(status?.verdict, "Failed");
-    assert.ok((status.evidence ?? 0) >= 100, "the status shows the guard's evidence");
+    assert.ok((status.evidence ?? 0) >= 111, "the status shows the metric's evidence");
+    assert.equal(
+      status.bound,
+      111,
+      "one metric holds the whole release's budget but the catastrophic share",
+    );
   });
 
   // At 90% weight stable's few requests make the comparison slow, so the bound decides.
@@ -157,7 +161,7 @@ describe("absolute guard: a canary that breaks the bound", () => {
     {
       max: 500,
       stableP99: 300,
-      judgedOn: /\(evidence .*; judged on requests slower than 500 ms\)/,
+      judgedOn: /judged on requests slower than 500 ms[;)]/,
     },
     {
       max: 300,
@@ -183,11 +187,14 @@ describe("absolute guard: a canary that breaks the bound", () => {
         const failedAt = firstFailure(judgements);
         assert.ok(failedAt > 0, `seed ${seed}: never failed`);
         const message = judgements[failedAt]?.message ?? "";
+        // Whichever of the bound and the comparison with stable carries more of the evidence is named.
         assert.match(
           message,
-          new RegExp(`p99-latency: canary P99 is above the maximum ${c.max} ms`),
+          new RegExp(
+            `p99-latency: (canary P99 is above the maximum ${c.max} ms|the canary is slower than stable)`,
+          ),
         );
-        assert.match(message, c.judgedOn);
+        if (/above the maximum/.test(message)) assert.match(message, c.judgedOn);
       }
     });
   }

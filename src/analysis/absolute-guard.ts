@@ -1,19 +1,21 @@
-import type { MetricSpec, MetricStatus, Verdict } from "../api/rollout.ts";
+import type { MetricSpec } from "../api/rollout.ts";
 import { countAbove, finiteBuckets } from "./histogram.ts";
 import { formatEvidence, formatPercent, type IntervalCounts } from "./interval.ts";
-import { logMeanExp } from "./mixture.ts";
+import { INTERVAL_LOG_CAP, logMeanExp } from "./mixture.ts";
 
 /**
  * The bounds a user writes on built-in metrics (`successRate` min, `latencyP99` max), held
- * as anytime-valid absolute guards beside the canary-vs-stable test.
+ * as anytime-valid guards beside the canary-vs-stable test, judged in the same intervals
+ * as stable.
  *
- * Each guard tests H0: the canary's rate of bad requests is at most p0 (errors: p0 = 1 −
- * min/100; latency: P99 ≤ X ⇔ at most 1% of requests are slower than X, so p0 = 1% on
- * requests slower than the smallest bucket bound ≥ X, which is conservative). Products
- * over intervals of the binomial likelihood ratios of p_j = k·p0 against p0 are test
- * martingales under H0, so by Ville's inequality their mean crosses 1/α with probability
- * at most α however often it is looked at. A canary is only blamed when stable meets the
- * bound over the same window: if stable breaks it too, the bound is not the canary's fault.
+ * Each guard tests H0: in every interval, the canary's rate of bad requests is at most
+ * max(p0, what stable did in that interval) (errors: p0 = 1 − min/100; latency: P99 ≤ X ⇔
+ * at most 1% of requests are slower than X, so p0 = 1% on requests slower than the
+ * smallest bucket bound ≥ X, which is conservative). "What stable did" is an upper
+ * confidence bound on stable's rate in that same interval, so a shared incident raises
+ * the bar for both and convicts nobody. Products over intervals of the binomial
+ * likelihood ratios of k·p0_t against p0_t, each discounted for bursts (dispersion.ts),
+ * are test martingales under H0; the judge spends one share of α on their mixture.
  */
 
 /** Alternatives of the guard: the canary's bad rate is k times the bound. */
@@ -38,6 +40,9 @@ export interface GuardMemory {
   stable: Tally;
   /** Latency guards: the bucket bound (ms) requests are judged against, fixed once chosen. */
   boundaryMs?: number;
+  /** The last interval of each version (canary, stable), to say when stable fails too. */
+  lastCanary?: Tally;
+  lastStable?: Tally;
 }
 
 /** Guards by metric name. */
@@ -65,7 +70,22 @@ function alternative(p0: number, k: number): number {
   return Math.min(k * p0, 1 - (1 - p0) / k);
 }
 
-function logRatio(p0: number, requests: number, bad: number, k: number): number {
+/**
+ * An upper bound on stable's bad rate in one interval (about 2 standard deviations up,
+ * widened by the burst inflation φ); undefined without stable requests.
+ */
+export function stableUpper(stable: Tally, phi = 1): number | undefined {
+  if (!(stable.requests > 0)) return undefined;
+  return Math.min(1, (stable.bad + 2 * Math.sqrt(phi * (stable.bad + 1)) + 1) / stable.requests);
+}
+
+/** The null of one interval: the bound, or stable's rate in the same interval when higher. */
+export function intervalNull(p0: number, stable: Tally | undefined, phi = 1): number {
+  const upper = stable ? stableUpper(stable, phi) : undefined;
+  return upper === undefined ? p0 : Math.max(p0, upper);
+}
+
+export function logRatio(p0: number, requests: number, bad: number, k: number): number {
   // With p0 = 0 (min 100%) one bad request is impossible under H0: certain evidence.
   if (p0 <= 0) return bad > 0 ? LOG_CAP : 0;
   const p = alternative(p0, k);
@@ -87,11 +107,20 @@ const add = (t: Tally, requests: number, bad: number): Tally => ({
 });
 
 /** Adds one interval of both versions to every guard the spec asks for. */
+/** κ̂ of each stream (dispersion.ts), fixed before this interval: a count λ has variance λ(1 + κλ). */
+export interface GuardDiscounts {
+  errors: number;
+  latency: number;
+}
+
+const NO_DISCOUNT: GuardDiscounts = { errors: 0, latency: 0 };
+
 export function foldGuards(
   metrics: readonly MetricSpec[],
   previous: GuardMemories,
   canary: IntervalCounts,
   stable: IntervalCounts,
+  discounts: GuardDiscounts = NO_DISCOUNT,
 ): GuardMemories {
   const next: GuardMemories = {};
   for (const metric of metrics) {
@@ -99,7 +128,8 @@ export function foldGuards(
     if (!target) continue;
     const old = previous[metric.name];
     const memory = old?.p0 === target.p0 ? old : freshGuard(target.p0);
-    next[metric.name] = foldOne(memory, target, canary, stable);
+    const kappa = target.maxMs === undefined ? discounts.errors : discounts.latency;
+    next[metric.name] = foldOne(memory, target, canary, stable, kappa);
   }
   return next;
 }
@@ -109,6 +139,7 @@ function foldOne(
   target: Target,
   canary: IntervalCounts,
   stable: IntervalCounts,
+  kappa: number,
 ): GuardMemory {
   let c = { requests: canary.requests, bad: canary.errors };
   let s: Tally | undefined = { requests: stable.requests, bad: stable.errors };
@@ -122,14 +153,33 @@ function foldOne(
     c = { requests: canary.observed, bad: slowCanary };
     s = slowStable === undefined ? undefined : { requests: stable.observed, bad: slowStable };
   }
+  // Stable's bar widens with its own bursts; the canary's evidence is discounted by the
+  // inflation its count would have at the null rate (both known before the canary's count).
+  const p0 = intervalNull(memory.p0, s, s ? 1 + kappa * s.bad : 1);
+  const counted = p0 < 1 && c.requests > 0;
+  const weight = 1 / (1 + kappa * c.requests * p0);
   return {
     p0: memory.p0,
     logs: memory.logs.map((l, j) =>
-      Math.min(LOG_CAP, l + logRatio(memory.p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1)),
+      counted
+        ? Math.max(
+            -LOG_CAP,
+            Math.min(
+              LOG_CAP,
+              l +
+                Math.min(
+                  INTERVAL_LOG_CAP,
+                  weight * logRatio(p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1),
+                ),
+            ),
+          )
+        : l,
     ),
     canary: add(memory.canary, c.requests, c.bad),
     stable: s ? add(memory.stable, s.requests, s.bad) : memory.stable,
     ...(boundaryMs === undefined ? {} : { boundaryMs }),
+    lastCanary: c,
+    ...(s ? { lastStable: s } : {}),
   };
 }
 
@@ -141,47 +191,35 @@ function smallestBoundAtLeast(
 }
 
 export interface GuardOutcome {
-  verdict: Verdict;
-  /** The guard's evidence (mixture likelihood ratio), finite. */
-  evidence: number;
+  /** Log of the guard's evidence (mixture likelihood ratio). */
+  logEvidence: number;
+  /** Why the canary would be blamed, when its evidence is what rolls back. */
+  breach: string;
+  /** Running message: the bound and its evidence so far. */
   message: string;
+  /** Set when both versions broke the bound in the last interval: the release holds. */
+  stableFailingToo?: string;
 }
 
-/**
- * The guard's verdict for one metric: Failed when its evidence reached 1/α and stable met
- * the bound over the same window; Inconclusive when stable breaks the bound too; else
- * Running. Undefined when the metric has no guard (or it has seen nothing yet).
- */
+/** The guard's evidence and words for one metric; undefined when it has none (or has seen nothing yet). */
 export function guardOutcome(
   metric: MetricSpec,
   memory: GuardMemory | undefined,
-  alpha: number,
   minRequests: number,
 ): GuardOutcome | undefined {
   const target = targetOf(metric);
   if (!target || memory?.p0 !== target.p0) return undefined;
-  const bound = 1 / alpha;
   const log = logMeanExp(memory.logs);
-  const evidence = Number(Math.exp(Math.min(log, 690)).toPrecision(4));
   const latency = target.maxMs !== undefined;
   if (latency && memory.boundaryMs === undefined) {
     return {
-      verdict: "Running",
-      evidence,
+      logEvidence: 0,
+      breach: "",
       message: `maximum ${target.maxMs} ms not judged yet: no histogram bucket at or above it`,
     };
   }
   const limit = latency ? `maximum ${target.maxMs} ms` : `minimum ${metric.min}%`;
-  const crossed = log >= Math.log(bound);
-  if (!crossed)
-    return {
-      verdict: "Running",
-      evidence,
-      message: `${limit}: evidence ${formatEvidence(log)} of ${bound}`,
-    };
-  const rate = (t: Tally) => t.bad / t.requests;
-  const needed = Math.max(20, minRequests);
-  const stableBreaks = memory.stable.requests >= needed && rate(memory.stable) > memory.p0;
+  const rate = (t: Tally) => (t.requests > 0 ? t.bad / t.requests : 0);
   const describe = (t: Tally): string =>
     latency
       ? `${formatPercent(100 * rate(t))} slower than ${memory.boundaryMs} ms`
@@ -192,33 +230,25 @@ export function guardOutcome(
       : latency
         ? `; judged on requests slower than ${memory.boundaryMs} ms`
         : "";
-  if (stableBreaks) {
-    return {
-      verdict: "Inconclusive",
-      evidence,
-      message:
-        `${metric.name}: stable also breaks the bound, so the canary is not blamed ` +
-        `(canary ${describe(memory.canary)}, stable ${describe(memory.stable)} since analysis started; ${limit}${judgedOn})`,
-    };
-  }
+  const needed = Math.max(20, minRequests);
+  const breaks = (t: Tally | undefined): t is Tally =>
+    t !== undefined && t.requests >= needed && rate(t) > memory.p0;
+  const stableFailingToo =
+    breaks(memory.lastCanary) && breaks(memory.lastStable)
+      ? `${metric.name}: stable is failing too, so the canary is not blamed ` +
+        `(canary ${describe(memory.lastCanary)}, stable ${describe(memory.lastStable)} in the last interval; ${limit}${judgedOn})`
+      : undefined;
   const breach = latency
     ? `canary P99 is above the maximum ${target.maxMs} ms: ${describe(memory.canary)}, more than the 1% a P99 within it allows`
     : `canary success ${formatPercent(100 * (1 - rate(memory.canary)))} is below the minimum ${metric.min}%`;
   return {
-    verdict: "Failed",
-    evidence,
-    message:
-      `${metric.name}: ${breach} (evidence ${formatEvidence(log)} ≥ ${bound} over ${memory.canary.requests} canary requests; ` +
-      `stable ${describe(memory.stable)}${judgedOn})`,
+    logEvidence: log,
+    breach:
+      `${metric.name}: ${breach} (guard evidence ${formatEvidence(log)} over ${memory.canary.requests} canary requests, ` +
+      `each interval against the bound or stable's rate in it, whichever is higher; stable ${describe(memory.stable)}${judgedOn})`,
+    message: `${limit}: evidence ${formatEvidence(log)}`,
+    ...(stableFailingToo === undefined ? {} : { stableFailingToo }),
   };
-}
-
-/** Combines the canary-vs-stable status of a metric with its guard: a failure of either wins. */
-export function withGuard(status: MetricStatus, guard: GuardOutcome | undefined): MetricStatus {
-  if (!guard || status.verdict === "Failed") return status;
-  if (guard.verdict === "Running")
-    return { ...status, message: `${status.message ?? status.verdict}; ${guard.message}` };
-  return { ...status, verdict: guard.verdict, evidence: guard.evidence, message: guard.message };
 }
 
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
@@ -245,12 +275,16 @@ export function readGuards(x: unknown): GuardMemories {
       logs.every((l) => typeof l === "number" && Number.isFinite(l));
     if (!canary || !stable || !finiteLogs || !isCount(g.p0) || g.p0 >= 1) continue;
     if (!(g.boundaryMs === undefined || isCount(g.boundaryMs))) continue;
+    const lastCanary = readTally(g.lastCanary);
+    const lastStable = readTally(g.lastStable);
     guards[name] = {
       p0: g.p0,
       logs: [...(logs as number[])],
       canary,
       stable,
       ...(g.boundaryMs === undefined ? {} : { boundaryMs: g.boundaryMs }),
+      ...(lastCanary ? { lastCanary } : {}),
+      ...(lastStable ? { lastStable } : {}),
     };
   }
   return guards;

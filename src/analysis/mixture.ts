@@ -15,6 +15,12 @@ export const WORSE_RATIOS = [1.5, 2, 3, 5, 10] as const;
 /** Alternatives of the mirror test (H0: θ ≥ 2): the canary is no worse than stable. */
 export const NO_WORSE_RATIOS = [1, 0.75, 0.5] as const;
 const WORSE_NULL = 1;
+/**
+ * The most one interval may add to any log likelihood ratio. Truncating a factor from
+ * above keeps a supermartingale one (E[min(X, c)] ≤ E[X]); it caps what one burst the
+ * discount under-predicted can do, so no single interval decides a release alone.
+ */
+export const INTERVAL_LOG_CAP = 2.5;
 const NO_WORSE_NULL = 2;
 
 /** Log likelihood ratios of each alternative of both tests, summed over intervals. */
@@ -46,7 +52,8 @@ function logRatio(
 /**
  * Folds one interval: canaryRequests/stableRequests set q, canaryBad/stableBad are the
  * bad requests of each side. An interval where either side served nothing carries no
- * information about θ and is skipped.
+ * information about θ and is skipped. `weight` (≤ 1, fixed before the interval's bad
+ * counts were seen) discounts the interval's log likelihood ratios for bursts (dispersion.ts).
  */
 export function addInterval(
   evidence: RatioEvidence,
@@ -54,15 +61,20 @@ export function addInterval(
   stableRequests: number,
   canaryBad: number,
   stableBad: number,
+  weight = 1,
 ): RatioEvidence {
   if (!(canaryRequests > 0 && stableRequests > 0) || canaryBad + stableBad === 0) return evidence;
   const q = canaryRequests / (canaryRequests + stableRequests);
   return {
     worse: WORSE_RATIOS.map(
-      (t, j) => (evidence.worse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, WORSE_NULL),
+      (t, j) =>
+        (evidence.worse[j] ?? 0) +
+        Math.min(INTERVAL_LOG_CAP, weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL)),
     ),
     noWorse: NO_WORSE_RATIOS.map(
-      (t, j) => (evidence.noWorse[j] ?? 0) + logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL),
+      (t, j) =>
+        (evidence.noWorse[j] ?? 0) +
+        Math.min(INTERVAL_LOG_CAP, weight * logRatio(canaryBad, stableBad, q, t, NO_WORSE_NULL)),
     ),
   };
 }

@@ -1,5 +1,6 @@
 import { readGuards, type GuardMemories } from "./absolute-guard.ts";
 import { readFailureCounts } from "./custom-metrics.ts";
+import { freshDispersion, readDispersion, type DispersionState } from "./dispersion.ts";
 import { readStoredCounters, type StoredCounters } from "./interval.ts";
 import { noEvidence, readEvidence, type RatioEvidence } from "./mixture.ts";
 
@@ -31,6 +32,12 @@ export type SequentialMemory = {
   failures: Record<string, number>;
   /** Absolute guards on the built-ins' min/max, by metric name (absent in older memories). */
   guards: GuardMemories;
+  /** Burst estimates of each stream (absent in older memories: they start fresh). */
+  dispersion: { errors: DispersionState; latency: DispersionState };
+  /** The discount each stream's evidence got in the last interval (1: none). */
+  discounts: { errors: number; latency: number };
+  /** Intervals judged so far (the catastrophic guard spends α over them). */
+  intervals: number;
 };
 
 export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
@@ -45,6 +52,9 @@ export function freshMemory(last: SequentialMemory["last"]): SequentialMemory {
     passed: [],
     failures: {},
     guards: {},
+    dispersion: { errors: freshDispersion(), latency: freshDispersion() },
+    discounts: { errors: 1, latency: 1 },
+    intervals: 0,
   };
 }
 
@@ -65,6 +75,8 @@ export function readSequentialMemory(
   const pendingLatency = readEvidence(pending?.latency);
   const boundary = memory.boundaryMs;
   const stableSoFar = readPairs(memory.stableSoFar);
+  const dispersion = memory.dispersion as Record<string, unknown> | undefined;
+  const discounts = memory.discounts as Record<string, unknown> | undefined;
   if (
     !canary ||
     !stable ||
@@ -99,8 +111,16 @@ export function readSequentialMemory(
       : [],
     failures: readFailureCounts(memory.failures),
     guards: readGuards(memory.guards),
+    dispersion: {
+      errors: readDispersion(dispersion?.errors),
+      latency: readDispersion(dispersion?.latency),
+    },
+    discounts: { errors: readWeight(discounts?.errors), latency: readWeight(discounts?.latency) },
+    intervals: isCount(memory.intervals) ? memory.intervals : 0,
   };
 }
+
+const readWeight = (x: unknown): number => (isCount(x) && x > 0 && x <= 1 ? x : 1);
 
 function readPairs(x: unknown): [number, number][] | undefined {
   if (!Array.isArray(x)) return undefined;

@@ -58,8 +58,13 @@ export const MetricStatus = z.object({
   stable: z.number().optional(),
   /** Sequential judge: the evidence against the canary so far (mixture likelihood ratio). */
   evidence: z.number().optional(),
-  /** The evidence at which the canary is rolled back (1/alpha). */
+  /** The evidence at which this metric alone rolls back (its share of 1/alpha). */
   bound: z.number().optional(),
+  /**
+   * Sequential judge: the weight (0..1] the last interval's evidence got because the
+   * metric's bad requests come in bursts (extra-binomial variation); absent or 1: none.
+   */
+  discount: z.number().gt(0).max(1).optional(),
   message: z.string().optional(),
 });
 

@@ -126,11 +126,14 @@ function metricRow(metric: MetricStatus): string[] {
     metric.evidence === undefined
       ? "-"
       : `${number(metric.evidence)}/${metric.bound === undefined ? "-" : number(metric.bound)}`;
+  // The judge discounts bursty evidence; show by how much, so a slow verdict is explained.
+  const discount =
+    metric.discount !== undefined && metric.discount < 1 ? ` ×${number(metric.discount)}` : "";
   return [
     metric.name,
     number(metric.canary),
     number(metric.stable),
-    evidence,
+    `${evidence}${discount}`,
     metric.verdict,
     metric.message ?? "",
   ];

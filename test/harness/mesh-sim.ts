@@ -51,6 +51,34 @@ export interface LiveRouting {
   }[];
 }
 
+/** Bursty errors of one version: its error rate times a factor redrawn every `everyMs`. */
+export interface Bursts {
+  /** Coefficient of variation of the factor (mean 1): 1 means the rate often doubles or vanishes. */
+  cv: number;
+  everyMs: number;
+}
+
+/** Gamma(mean 1, CV cv) by Marsaglia–Tsang (with the shape-boost for cv > 1). */
+function burstFactor(random: Random, cv: number): number {
+  if (cv <= 0) return 1;
+  const k = 1 / (cv * cv);
+  const shape = k < 1 ? k + 1 : k;
+  const boost = k < 1 ? Math.pow(Math.max(random(), Number.EPSILON), 1 / k) : 1;
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z =
+      Math.sqrt(-2 * Math.log(Math.max(random(), Number.EPSILON))) *
+      Math.cos(2 * Math.PI * random());
+    const v = (1 + c * z) ** 3;
+    if (
+      v > 0 &&
+      Math.log(Math.max(random(), Number.EPSILON)) < 0.5 * z * z + d - d * v + d * Math.log(v)
+    )
+      return (boost * d * v) / k;
+  }
+}
+
 const DEFAULT_BEHAVIOUR: VersionBehaviour = { errorRate: 0, latencyP50Ms: 20, latencyP99Ms: 80 };
 const NO_HEADERS: Record<string, string> = {};
 
@@ -58,6 +86,9 @@ export class MeshSim {
   private readonly metrics: MeshMetrics;
   private readonly random: Random;
   private readonly behaviours = new Map<string, VersionBehaviour>();
+  private readonly bursts = new Map<string, Bursts & { factor: number; until: number }>();
+  /** Extra error rate every version gets (a downstream outage), 0 when none. */
+  private sharedOutage = 0;
   private readonly server: Server;
   private routing: LiveRouting | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -120,6 +151,21 @@ export class MeshSim {
     this.behaviours.set(key, { ...base, ...behaviour });
   }
 
+  /**
+   * Makes one version's errors bursty (by pod-template hash, or "default" for all others),
+   * as errors on one pod or one connection pool are; undefined stops the bursts.
+   */
+  setBursts(hash: string, bursts: Bursts | undefined): void {
+    const key = hash === "default" ? "" : hash;
+    if (bursts === undefined) this.bursts.delete(key);
+    else this.bursts.set(key, { ...bursts, factor: 1, until: 0 });
+  }
+
+  /** A downstream outage: every version fails `extraErrorRate` more of its requests (0 ends it). */
+  setSharedOutage(extraErrorRate: number): void {
+    this.sharedOutage = extraErrorRate;
+  }
+
   setRequestsPerSecond(rps: number): void {
     this.options.requestsPerSecond = rps;
   }
@@ -127,6 +173,24 @@ export class MeshSim {
   /** The routing the simulator follows right now (undefined before the route exists). */
   liveRouting(): LiveRouting | undefined {
     return this.routing;
+  }
+
+  /** The version's current burst factor, redrawn once its period is over. */
+  private burstOf(hash: string): number {
+    let bursts = this.bursts.get(hash);
+    const shared = this.bursts.get("");
+    if (!bursts && shared) {
+      // Each version bursts on its own pods: its own factor, drawn independently.
+      bursts = { cv: shared.cv, everyMs: shared.everyMs, factor: 1, until: 0 };
+      this.bursts.set(hash, bursts);
+    }
+    if (!bursts) return 1;
+    const now = Date.now();
+    if (now >= bursts.until) {
+      bursts.factor = burstFactor(this.random, bursts.cv);
+      bursts.until = now + bursts.everyMs;
+    }
+    return bursts.factor;
   }
 
   private behaviourOf(hash: string): VersionBehaviour {
@@ -166,7 +230,11 @@ export class MeshSim {
       weightLeft -= weight;
       if (count === 0) continue;
       const behaviour = this.behaviourOf(backend.destination.hash);
-      const errors = binomial(this.random, count, behaviour.errorRate);
+      const errorRate = Math.min(
+        1,
+        behaviour.errorRate * this.burstOf(backend.destination.hash) + this.sharedOutage,
+      );
+      const errors = binomial(this.random, count, errorRate);
       this.metrics.record(this.random, backend.destination, behaviour, count, errors);
     }
   }
