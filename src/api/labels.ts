@@ -35,3 +35,10 @@ export const ROLLOUT_NAME_LABEL = "aviary.dev/rollout";
 export function replicaSetName(rolloutName: string, hash: string): string {
   return `${rolloutName}-${hash}`;
 }
+
+/**
+ * The field manager of every write the controller makes. Server-side apply records which
+ * fields it owns under this name, so Argo CD's `managedFieldsManagers: [aviary]` can
+ * ignore exactly them.
+ */
+export const FIELD_MANAGER = "aviary";

@@ -1,3 +1,4 @@
+import { FIELD_MANAGER } from "../api/labels.ts";
 import {
   CoreV1Api,
   CoreV1Event,
@@ -241,6 +242,7 @@ export class KubePorts implements ReconcilePorts {
           plural: ROLLOUT_PLURAL,
           name: rollout.metadata.name,
           body,
+          fieldManager: FIELD_MANAGER,
         },
         MERGE_PATCH,
       );
@@ -292,6 +294,7 @@ export class KubePorts implements ReconcilePorts {
     await this.core.createNamespacedEvent({
       namespace,
       body: Object.assign(new CoreV1Event(), body),
+      fieldManager: FIELD_MANAGER,
     });
   }
 
