@@ -42,3 +42,10 @@ export function replicaSetName(rolloutName: string, hash: string): string {
  * ignore exactly them.
  */
 export const FIELD_MANAGER = "aviary";
+
+/**
+ * Which controller instance owns a Rollout. A controller started with `--instance-id X`
+ * reconciles only Rollouts labelled `aviary.dev/instance-id=X`; one started without it
+ * only Rollouts without the label, so several controllers can split a cluster.
+ */
+export const INSTANCE_ID_LABEL = "aviary.dev/instance-id";

@@ -34,6 +34,8 @@ export interface ClusterCache {
 export interface WatchOptions {
   kubeConfig: KubeConfig;
   scope: WatchScope;
+  /** The label selector of the Rollout watch: this instance's Rollouts only. */
+  rolloutSelector?: string | undefined;
   enqueue: (key: string) => void;
   relistMs?: number | undefined;
   log: Logger;
@@ -53,6 +55,7 @@ export function startWatches(options: WatchOptions): Watches {
   const rollouts = new InformerSet(scope, {
     ...common,
     resource: ROLLOUT,
+    labelSelector: options.rolloutSelector,
     onObject: (o, deleted) => {
       references.update(o, deleted);
       enqueue(keyOf(o));
