@@ -29,7 +29,15 @@ const ref = (namespace: string, name: string) => ({
 });
 
 async function createRollout(namespace: string, name: string, instance?: string): Promise<void> {
-  await KubernetesObjectApi.makeApiClient(kubeConfig()).create({
+  const client = KubernetesObjectApi.makeApiClient(kubeConfig());
+  for (const role of ["stable", "canary"])
+    await client.create({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: `${name}-${role}`, namespace },
+      spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+  await client.create({
     apiVersion: "aviary.dev/v1alpha1",
     kind: "Rollout",
     metadata: {
@@ -41,7 +49,14 @@ async function createRollout(namespace: string, name: string, instance?: string)
       replicas: 2,
       selector: { matchLabels: { app: name } },
       template: { ...podTemplate("api:1"), metadata: { labels: { app: name } } },
-      strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: "1s" } }] } },
+      strategy: {
+        canary: {
+          stableService: `${name}-stable`,
+          canaryService: `${name}-canary`,
+          scaleDownDelaySeconds: 1,
+          steps: [{ setWeight: 50 }, { pause: { duration: "1s" } }],
+        },
+      },
     },
   });
 }
