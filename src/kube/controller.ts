@@ -3,6 +3,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import type { ManagedTraffic } from "../api/rollout.ts";
 import type { TrafficRouter } from "../traffic/router.ts";
+import type { RoutingReads } from "../traffic/routing-object.ts";
+import { cachedRouting } from "./routing-cache.ts";
 import { routerForManaged } from "../traffic/select-router.ts";
 import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
@@ -25,6 +27,7 @@ export type RouterFactory = (
   managed: ManagedTraffic,
   namespace: string,
   kubeConfig: KubeConfig,
+  reads?: RoutingReads,
 ) => TrafficRouter | undefined;
 
 export interface ControllerOptions {
@@ -138,12 +141,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
       relistMs: options.relistMs,
       log,
     });
+    const routingReads = cachedRouting(watches.cache);
     const reader = new RolloutReader(kubeConfig, watches.cache, (labels) =>
       instance.includes(labels),
     );
     const ports = new KubePorts({
       kubeConfig,
-      routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig),
+      routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig, routingReads),
       prometheusAddress: options.prometheusAddress,
       cache: watches.cache,
       onStatusWritten: (rollout, written) => reader.wrote(rollout, written),

@@ -26,6 +26,11 @@ export interface ClusterCache {
   /** The ReplicaSets labelled as this Rollout's (ownership is checked by the reader). */
   replicaSetsOf(namespace: string, rollout: string): KubernetesObject[];
   service(namespace: string, name: string): KubernetesObject | undefined;
+  /**
+   * A VirtualService, DestinationRule or HTTPRoute (by plural) from its watch; undefined
+   * when that watch has not listed yet or does not hold it (then read the API server).
+   */
+  routingObject(plural: string, namespace: string, name: string): KubernetesObject | undefined;
   /** Whether the cached kinds have been listed once (what /readyz reports). */
   synced(): boolean;
   whenSynced(): Promise<void>;
@@ -95,6 +100,11 @@ export function startWatches(options: WatchOptions): Watches {
       rollout: (ns, name) => rollouts.get(ns, name),
       replicaSetsOf: (ns, rollout) => replicaSets.byIndex(`${ns}/${rollout}`),
       service: (ns, name) => services.get(ns, name),
+      routingObject: (plural, ns, name) => {
+        const index = REFERENCED.findIndex((r) => r.resource.plural === plural);
+        const informer = referenced[index];
+        return informer?.synced === true ? informer.get(ns, name) : undefined;
+      },
       synced: () => cached.every((i) => i.synced),
       whenSynced: async () => {
         await Promise.all(cached.map((i) => i.whenSynced()));

@@ -7,7 +7,7 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Problem } from "../core/plan.ts";
 import { FIELD_MANAGER } from "../api/labels.ts";
-import { applyJsonPatch, asObject, type Json, type JsonPatchOp } from "./json-patch.ts";
+import { applyJsonPatch, asObject, asString, type Json, type JsonPatchOp } from "./json-patch.ts";
 import { RoutingProblem } from "./router.ts";
 
 /** A custom resource kind a router edits, with the versions to try in order of preference. */
@@ -45,6 +45,23 @@ export const HTTP_ROUTES: RoutingResource = {
   kind: "HTTPRoute",
   owned: ["rules"],
 };
+
+/**
+ * Where routers read routing objects before asking the API server: the controller's watch
+ * cache, with its own writes laid over it until the watch delivers them.
+ */
+export interface RoutingReads {
+  /** The freshest known object; undefined when the cache cannot say (not synced, not there): GET it. */
+  read(resource: RoutingResource, namespace: string, name: string): Json | undefined;
+  /** What a write returned, replacing the version `replaced`. */
+  wrote(
+    resource: RoutingResource,
+    namespace: string,
+    name: string,
+    replaced: string | undefined,
+    object: Json,
+  ): void;
+}
 
 const MAX_ATTEMPTS = 6;
 const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
@@ -105,6 +122,7 @@ export class RoutingObject {
     readonly name: string,
     /** The Rollout field that names this object, for problems. */
     private readonly field: string,
+    private readonly reads?: RoutingReads,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -119,8 +137,15 @@ export class RoutingObject {
     return { group, version, plural, namespace: this.namespace, name: this.name };
   }
 
-  /** A fresh read of the object. */
+  /** The object as it is now: from the watch cache when it holds it, else from the API server. */
   async get(): Promise<Json> {
+    const cached = this.reads?.read(this.resource, this.namespace, this.name);
+    this.lastRead = cached === undefined ? await this.fetch() : structuredClone(cached);
+    return this.lastRead;
+  }
+
+  /** A read from the API server, bypassing the cache (after a lost race). */
+  async fresh(): Promise<Json> {
     this.lastRead = await this.fetch();
     return this.lastRead;
   }
@@ -177,11 +202,15 @@ export class RoutingObject {
    */
   async update(compute: (object: Json) => JsonPatchOp[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const object = await this.get();
+      // The cache first; after a lost race it was behind, so the API server.
+      const object = attempt === 1 ? await this.get() : await this.fresh();
       const ops = compute(object);
       if (ops.length === 0) return;
       try {
-        this.lastRead = await this.send(object, ops);
+        const written = await this.send(object, ops);
+        this.lastRead = written;
+        const replaced = asString(asObject(object.metadata).resourceVersion);
+        this.reads?.wrote(this.resource, this.namespace, this.name, replaced, written);
         return;
       } catch (error) {
         this.lastRead = undefined;
