@@ -9,11 +9,12 @@ import { analysisSpecProblems, observeMetrics } from "../metrics/observe.ts";
 import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
 import { isNotFound } from "./api-errors.ts";
 import { resolvePrometheusAuth } from "./prometheus-auth.ts";
+import { SecretCache } from "./secret-cache.ts";
 import { namespaceOf } from "./replica-sets.ts";
 
 /** Metrics for a Rollout's analysis: its MetricTemplates, and readings from Prometheus. */
 export class AnalysisSource {
-  private readonly core: CoreV1Api;
+  private readonly secrets: SecretCache;
   private readonly custom: CustomObjectsApi;
 
   constructor(
@@ -21,7 +22,7 @@ export class AnalysisSource {
     /** Prometheus address for Rollouts that do not name one. */
     private readonly prometheusAddress: string | undefined,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.secrets = new SecretCache(kubeConfig.makeApiClient(CoreV1Api));
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
@@ -31,7 +32,11 @@ export class AnalysisSource {
     observed: Omit<Observed, "metrics">,
     now: number,
   ): Promise<MetricsSample> {
-    const auth = await resolvePrometheusAuth(this.core, namespaceOf(rollout), analysis.prometheus);
+    const auth = await resolvePrometheusAuth(
+      this.secrets,
+      namespaceOf(rollout),
+      analysis.prometheus,
+    );
     if (!auth.ok) return { at: new Date(now).toISOString(), error: auth.error };
     const provider = createPrometheusProvider(
       connectionFor(analysis.prometheus, { address: this.prometheusAddress, auth: auth.auth }),
