@@ -21,6 +21,8 @@ export class AnalysisSource {
     kubeConfig: KubeConfig,
     /** Prometheus address for Rollouts that do not name one. */
     private readonly prometheusAddress: string | undefined,
+    /** The watch cache of MetricTemplates; undefined (or not listed yet): list them. */
+    private readonly cachedTemplates?: (namespace: string) => unknown[] | undefined,
   ) {
     this.secrets = new SecretCache(kubeConfig.makeApiClient(CoreV1Api));
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -78,12 +80,16 @@ export class AnalysisSource {
   ): Promise<Record<string, MetricTemplate>> {
     if (!analysis.metrics.some((m) => m.templateRef !== undefined)) return {};
     try {
-      const list = (await this.custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: namespaceOf(rollout),
-        plural: METRIC_TEMPLATE_PLURAL,
-      })) as { items?: unknown[] };
+      const cached = this.cachedTemplates?.(namespaceOf(rollout));
+      const list =
+        cached !== undefined
+          ? { items: cached }
+          : ((await this.custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: namespaceOf(rollout),
+              plural: METRIC_TEMPLATE_PLURAL,
+            })) as { items?: unknown[] });
       const templates: Record<string, MetricTemplate> = {};
       for (const item of list.items ?? []) {
         const parsed = parseMetricTemplate(item);

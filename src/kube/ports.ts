@@ -71,7 +71,9 @@ export class KubePorts implements ReconcilePorts {
     this.replicaSets = new ReplicaSets(kubeConfig, options.cache);
     this.services = new ServiceSelectors(kubeConfig, options.cache);
     this.pods = new PodTemplateSource(kubeConfig);
-    this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress);
+    this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress, (namespace) =>
+      options.cache.metricTemplates(namespace),
+    );
     this.finalizer = new RolloutFinalizer(kubeConfig);
   }
 

@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ROLLOUT_NAME_LABEL } from "../api/labels.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
+import { METRIC_TEMPLATE_PLURAL } from "../api/metric-template.ts";
 import type { ResourceKind } from "./informer.ts";
 import { InformerSet, type WatchScope } from "./informer-set.ts";
 import { keyOf, REFERENCED, ReferenceIndex, SERVICE } from "./references.ts";
@@ -31,6 +32,8 @@ export interface ClusterCache {
    * when that watch has not listed yet or does not hold it (then read the API server).
    */
   routingObject(plural: string, namespace: string, name: string): KubernetesObject | undefined;
+  /** The MetricTemplates of a namespace; undefined until their watch has listed (then list them). */
+  metricTemplates(namespace: string): KubernetesObject[] | undefined;
   /** Whether the cached kinds have been listed once (what /readyz reports). */
   synced(): boolean;
   whenSynced(): Promise<void>;
@@ -90,16 +93,30 @@ export function startWatches(options: WatchOptions): Watches {
         },
       }),
   );
+  // Few and small, and read by every analysis of a Rollout that uses one: worth a watch.
+  const metricTemplates = new InformerSet(scope, {
+    ...common,
+    resource: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "MetricTemplate",
+      plural: METRIC_TEMPLATE_PLURAL,
+    },
+    onObject: () => undefined,
+  });
   const services = referenced[REFERENCED.findIndex((r) => r.resource === SERVICE)];
   if (services === undefined) throw new Error("Services must be among the watched kinds");
   const cached = [rollouts, replicaSets, services];
-  const all = [rollouts, replicaSets, ...referenced];
+  const all = [rollouts, replicaSets, metricTemplates, ...referenced];
   for (const informer of all) informer.start();
   return {
     cache: {
       rollout: (ns, name) => rollouts.get(ns, name),
       replicaSetsOf: (ns, rollout) => replicaSets.byIndex(`${ns}/${rollout}`),
       service: (ns, name) => services.get(ns, name),
+      metricTemplates: (ns) =>
+        metricTemplates.synced
+          ? metricTemplates.list().filter((o) => o.metadata?.namespace === ns)
+          : undefined,
       routingObject: (plural, ns, name) => {
         const index = REFERENCED.findIndex((r) => r.resource.plural === plural);
         const informer = referenced[index];
