@@ -155,7 +155,8 @@ export class ServiceSelectors {
 
   /**
    * Setting Aviary's hash selector or claim is a forced server-side apply, as field manager
-   * `aviary`, of just those two fields (the person's selector keys keep their manager). The
+   * `aviary`, of just the selector and the claim annotation (the rest of the Service keeps
+   * its manager; the selector is an atomic map, so it goes whole). The
    * apply holds both whenever they are set, since an apply that omits a field it owned
    * removes it. Removing one is a merge patch with `null`: that removes it whoever else
    * shares it. Both carry the resourceVersion read, so a stale cache gives a 409.
@@ -188,7 +189,15 @@ export class ServiceSelectors {
           resourceVersion,
           ...(owner === undefined ? {} : { annotations: { [MANAGED_BY_ANNOTATION]: owner } }),
         },
-        ...(hash === undefined ? {} : { spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: hash } } }),
+        // Kubernetes declares a Service's selector an atomic map: an apply owns it whole, so
+        // it carries the person's keys too, as they are now.
+        ...(hash === undefined
+          ? {}
+          : {
+              spec: {
+                selector: { ...(current?.spec?.selector ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash },
+              },
+            }),
       };
       patched = await this.core.patchNamespacedService(
         { name, namespace, body, fieldManager: FIELD_MANAGER, force: true },

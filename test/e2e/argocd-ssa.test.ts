@@ -182,7 +182,11 @@ describe("Argo CD server-side apply beside Aviary", { timeout: 180_000 }, () => 
     const services = await kubeConfig()
       .makeApiClient(CoreV1Api)
       .readNamespacedService({ name: "api-stable", namespace: ns });
-    assert.equal(services.spec?.selector?.app, "api");
+    assert.equal(
+      services.spec?.selector?.app,
+      "api",
+      JSON.stringify([services.spec?.selector, services.metadata?.managedFields]),
+    );
     assert.equal(services.spec?.selector?.[POD_TEMPLATE_HASH_LABEL], v2.stableHash);
     const owners =
       (after.metadata as { managedFields?: { manager?: string }[] }).managedFields?.map(
