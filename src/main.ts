@@ -31,9 +31,13 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
     namespaces[0] ??
     "default";
   const metricsPort = flags.metricsPort ?? numberOr(env.AVIARY_METRICS_PORT, 8080);
+  const instanceId = flags.instanceId ?? emptyToUndefined(env.AVIARY_INSTANCE_ID);
+  const selector = flags.selector ?? emptyToUndefined(env.AVIARY_SELECTOR);
   const handle = await startController({
     kubeConfig,
     namespaces,
+    instanceId,
+    selector,
     prometheusAddress: flags.prometheus ?? emptyToUndefined(env.AVIARY_PROMETHEUS_ADDRESS),
     leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
     metricsPort,
@@ -60,6 +64,8 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
       namespaces: namespaces.length === 0 ? "(all)" : namespaces.join(","),
       metricsPort: handle.metricsPort,
       leaderElect,
+      instanceId: instanceId ?? "(none)",
+      selector: selector ?? "(none)",
     },
     "aviary controller started",
   );

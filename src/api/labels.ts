@@ -35,3 +35,17 @@ export const ROLLOUT_NAME_LABEL = "aviary.dev/rollout";
 export function replicaSetName(rolloutName: string, hash: string): string {
   return `${rolloutName}-${hash}`;
 }
+
+/**
+ * The field manager of every write the controller makes. Server-side apply records which
+ * fields it owns under this name, so Argo CD's `managedFieldsManagers: [aviary]` can
+ * ignore exactly them.
+ */
+export const FIELD_MANAGER = "aviary";
+
+/**
+ * Which controller instance owns a Rollout. A controller started with `--instance-id X`
+ * reconciles only Rollouts labelled `aviary.dev/instance-id=X`; one started without it
+ * only Rollouts without the label, so several controllers can split a cluster.
+ */
+export const INSTANCE_ID_LABEL = "aviary.dev/instance-id";

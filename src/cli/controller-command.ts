@@ -15,6 +15,14 @@ export function registerController(program: Command): void {
       namespaceList,
     )
     .option(
+      "--instance-id <id>",
+      "reconcile only Rollouts labelled aviary.dev/instance-id=<id>; without it, only Rollouts without that label (env AVIARY_INSTANCE_ID)",
+    )
+    .option(
+      "--selector <labels>",
+      'reconcile only Rollouts matching this label selector, e.g. "team=shop" (env AVIARY_SELECTOR)',
+    )
+    .option(
       "--metrics-port <port>",
       "port of /healthz, /readyz and /metrics (env AVIARY_METRICS_PORT)",
       port,
@@ -45,6 +53,8 @@ export interface ControllerFlags {
   kubeconfig?: string | undefined;
   namespace?: string | undefined;
   namespaces?: string[] | undefined;
+  instanceId?: string | undefined;
+  selector?: string | undefined;
   metricsPort?: number | undefined;
   leaderElect?: boolean | undefined;
   leaseNamespace?: string | undefined;

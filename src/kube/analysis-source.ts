@@ -9,19 +9,22 @@ import { analysisSpecProblems, observeMetrics } from "../metrics/observe.ts";
 import { connectionFor, createPrometheusProvider } from "../metrics/prometheus.ts";
 import { isNotFound } from "./api-errors.ts";
 import { resolvePrometheusAuth } from "./prometheus-auth.ts";
+import { SecretCache } from "./secret-cache.ts";
 import { namespaceOf } from "./replica-sets.ts";
 
 /** Metrics for a Rollout's analysis: its MetricTemplates, and readings from Prometheus. */
 export class AnalysisSource {
-  private readonly core: CoreV1Api;
+  private readonly secrets: SecretCache;
   private readonly custom: CustomObjectsApi;
 
   constructor(
     kubeConfig: KubeConfig,
     /** Prometheus address for Rollouts that do not name one. */
     private readonly prometheusAddress: string | undefined,
+    /** The watch cache of MetricTemplates; undefined (or not listed yet): list them. */
+    private readonly cachedTemplates?: (namespace: string) => unknown[] | undefined,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.secrets = new SecretCache(kubeConfig.makeApiClient(CoreV1Api));
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
@@ -31,7 +34,11 @@ export class AnalysisSource {
     observed: Omit<Observed, "metrics">,
     now: number,
   ): Promise<MetricsSample> {
-    const auth = await resolvePrometheusAuth(this.core, namespaceOf(rollout), analysis.prometheus);
+    const auth = await resolvePrometheusAuth(
+      this.secrets,
+      namespaceOf(rollout),
+      analysis.prometheus,
+    );
     if (!auth.ok) return { at: new Date(now).toISOString(), error: auth.error };
     const provider = createPrometheusProvider(
       connectionFor(analysis.prometheus, { address: this.prometheusAddress, auth: auth.auth }),
@@ -73,12 +80,16 @@ export class AnalysisSource {
   ): Promise<Record<string, MetricTemplate>> {
     if (!analysis.metrics.some((m) => m.templateRef !== undefined)) return {};
     try {
-      const list = (await this.custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: namespaceOf(rollout),
-        plural: METRIC_TEMPLATE_PLURAL,
-      })) as { items?: unknown[] };
+      const cached = this.cachedTemplates?.(namespaceOf(rollout));
+      const list =
+        cached !== undefined
+          ? { items: cached }
+          : ((await this.custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: namespaceOf(rollout),
+              plural: METRIC_TEMPLATE_PLURAL,
+            })) as { items?: unknown[] });
       const templates: Record<string, MetricTemplate> = {};
       for (const item of list.items ?? []) {
         const parsed = parseMetricTemplate(item);

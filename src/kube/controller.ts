@@ -3,6 +3,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import type { ManagedTraffic } from "../api/rollout.ts";
 import type { TrafficRouter } from "../traffic/router.ts";
+import type { RoutingReads } from "../traffic/routing-object.ts";
+import { cachedRouting } from "./routing-cache.ts";
 import { routerForManaged } from "../traffic/select-router.ts";
 import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
@@ -18,12 +20,14 @@ import {
 import { Reconciler } from "./reconciler.ts";
 import { startWatches, type Watches } from "./watches.ts";
 import { watchScope } from "./informer-set.ts";
+import { instanceScope } from "./instance-scope.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 export type RouterFactory = (
   managed: ManagedTraffic,
   namespace: string,
   kubeConfig: KubeConfig,
+  reads?: RoutingReads,
 ) => TrafficRouter | undefined;
 
 export interface ControllerOptions {
@@ -35,6 +39,13 @@ export interface ControllerOptions {
   namespaces?: readonly string[] | undefined;
   /** Shorthand for `namespaces: [namespace]`. */
   namespace?: string | undefined;
+  /**
+   * This instance's id: it reconciles only Rollouts labelled `aviary.dev/instance-id=<id>`,
+   * and its leader Lease is named after it. Undefined: only Rollouts without that label.
+   */
+  instanceId?: string | undefined;
+  /** A label selector: only Rollouts that match it are reconciled. */
+  selector?: string | undefined;
   /** Undefined: the traffic routers of src/traffic/select-router.ts. */
   routerFor?: RouterFactory | undefined;
   /** Controller-wide Slack and webhook defaults, retry policy and timeouts for notifications. */
@@ -83,6 +94,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const routerFor = options.routerFor ?? routerForManaged;
   const notify = options.notifications ?? {};
   const metrics = new ControllerMetrics();
+  const instance = instanceScope(options.instanceId, options.selector);
   const scope = watchScope([
     ...(options.namespaces ?? []),
     ...(options.namespace === undefined ? [] : [options.namespace]),
@@ -124,14 +136,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const watches = startWatches({
       kubeConfig,
       scope,
+      rolloutSelector: instance.selector,
       enqueue,
       relistMs: options.relistMs,
       log,
     });
-    const reader = new RolloutReader(kubeConfig, watches.cache);
+    const routingReads = cachedRouting(watches.cache);
+    const reader = new RolloutReader(kubeConfig, watches.cache, (labels) =>
+      instance.includes(labels),
+    );
     const ports = new KubePorts({
       kubeConfig,
-      routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig),
+      routerFor: (managed, namespace) => routerFor(managed, namespace, kubeConfig, routingReads),
       prometheusAddress: options.prometheusAddress,
       cache: watches.cache,
       onStatusWritten: (rollout, written) => reader.wrote(rollout, written),
@@ -178,7 +194,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
     elector = new LeaderElector({
       kubeConfig,
       namespace: election.namespace,
-      name: election.name ?? "aviary-controller",
+      // Instances of different ids share no work, so they must not share a Lease either.
+      name:
+        election.name ??
+        (options.instanceId === undefined
+          ? "aviary-controller"
+          : `aviary-controller-${options.instanceId}`),
       identity:
         election.identity ??
         `${hostname()}-${String(process.pid)}-${Math.random().toString(36).slice(2, 7)}`,

@@ -4,7 +4,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import { FINALIZER } from "../api/labels.ts";
+import { FIELD_MANAGER, FINALIZER } from "../api/labels.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION, type Rollout } from "../api/rollout.ts";
 import { isNotFound } from "./api-errors.ts";
 import { namespaceOf } from "./replica-sets.ts";
@@ -54,6 +54,7 @@ export class RolloutFinalizer {
           plural: ROLLOUT_PLURAL,
           name: rollout.metadata.name,
           body,
+          fieldManager: FIELD_MANAGER,
         },
         JSON_PATCH,
       );

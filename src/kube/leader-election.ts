@@ -1,3 +1,4 @@
+import { FIELD_MANAGER } from "../api/labels.ts";
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { isConflict, orNotFound } from "./api-errors.ts";
@@ -154,7 +155,13 @@ export class LeaderElector {
 
   private async replace(body: Lease): Promise<void> {
     const { name, namespace } = this.options;
-    await this.api.replaceNamespacedCustomObject({ ...LEASES, namespace, name, body });
+    await this.api.replaceNamespacedCustomObject({
+      ...LEASES,
+      namespace,
+      name,
+      body,
+      fieldManager: FIELD_MANAGER,
+    });
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -174,7 +181,12 @@ export class LeaderElector {
           metadata: { name, namespace },
           spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
         };
-        await this.api.createNamespacedCustomObject({ ...LEASES, namespace, body });
+        await this.api.createNamespacedCustomObject({
+          ...LEASES,
+          namespace,
+          body,
+          fieldManager: FIELD_MANAGER,
+        });
         return true;
       } catch (error) {
         if (isConflict(error)) return false;

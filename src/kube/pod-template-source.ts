@@ -1,3 +1,4 @@
+import { FIELD_MANAGER } from "../api/labels.ts";
 import {
   AppsV1Api,
   PatchStrategy,
@@ -56,7 +57,12 @@ export class PodTemplateSource {
     const ref = rollout.spec.workloadRef;
     if (ref === undefined) return;
     await this.apps.patchNamespacedDeployment(
-      { name: ref.name, namespace: namespaceOf(rollout), body: { spec: { replicas } } },
+      {
+        name: ref.name,
+        namespace: namespaceOf(rollout),
+        body: { spec: { replicas } },
+        fieldManager: FIELD_MANAGER,
+      },
       MERGE_PATCH,
     );
   }

@@ -1,3 +1,4 @@
+import { FIELD_MANAGER } from "../api/labels.ts";
 import {
   CoreV1Api,
   CoreV1Event,
@@ -70,7 +71,9 @@ export class KubePorts implements ReconcilePorts {
     this.replicaSets = new ReplicaSets(kubeConfig, options.cache);
     this.services = new ServiceSelectors(kubeConfig, options.cache);
     this.pods = new PodTemplateSource(kubeConfig);
-    this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress);
+    this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress, (namespace) =>
+      options.cache.metricTemplates(namespace),
+    );
     this.finalizer = new RolloutFinalizer(kubeConfig);
   }
 
@@ -241,6 +244,7 @@ export class KubePorts implements ReconcilePorts {
           plural: ROLLOUT_PLURAL,
           name: rollout.metadata.name,
           body,
+          fieldManager: FIELD_MANAGER,
         },
         MERGE_PATCH,
       );
@@ -292,6 +296,7 @@ export class KubePorts implements ReconcilePorts {
     await this.core.createNamespacedEvent({
       namespace,
       body: Object.assign(new CoreV1Event(), body),
+      fieldManager: FIELD_MANAGER,
     });
   }
 

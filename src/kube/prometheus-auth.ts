@@ -1,7 +1,6 @@
-import type { CoreV1Api } from "@kubernetes/client-node";
 import type { AnalysisSpec } from "../api/rollout.ts";
 import type { PrometheusAuth } from "../metrics/prometheus.ts";
-import { orNotFound } from "./api-errors.ts";
+import type { SecretCache } from "./secret-cache.ts";
 
 /** Credentials for Prometheus, or why they could not be read (the analysis then holds, saying so). */
 export type ResolvedAuth =
@@ -9,7 +8,7 @@ export type ResolvedAuth =
 
 /** Reads the bearer token or basic-auth pair named in analysis.prometheus from Secrets of the Rollout's namespace. */
 export async function resolvePrometheusAuth(
-  core: CoreV1Api,
+  secrets: Pick<SecretCache, "read">,
   namespace: string,
   settings: AnalysisSpec["prometheus"],
 ): Promise<ResolvedAuth> {
@@ -18,7 +17,7 @@ export async function resolvePrometheusAuth(
     key: string,
     field: string,
   ): Promise<string | { error: string }> => {
-    const secret = await orNotFound(core.readNamespacedSecret({ name, namespace }));
+    const secret = await secrets.read(namespace, name);
     const value = secret?.data?.[key];
     if (secret === undefined)
       return {

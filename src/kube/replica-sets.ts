@@ -7,6 +7,7 @@ import {
 } from "@kubernetes/client-node";
 import type { Rollout } from "../api/rollout.ts";
 import {
+  FIELD_MANAGER,
   ISTIO_REVISION_LABEL,
   LINKERD_HASH_LABEL,
   POD_TEMPLATE_HASH_LABEL,
@@ -19,7 +20,7 @@ import { isConflict, isNotFound, orNotFound } from "./api-errors.ts";
 import { OwnWrites } from "./own-writes.ts";
 import type { ClusterCache } from "./watches.ts";
 
-const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const APPLY = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
 
 type PodTemplate = Record<string, unknown> & {
   metadata?: { labels?: Record<string, string> } & Record<string, unknown>;
@@ -87,12 +88,7 @@ export class ReplicaSets {
     const existing = this.current(rollout).find((rs) => rs.metadata?.name === name);
     if (existing !== undefined) {
       if ((existing.spec?.replicas ?? 1) === replicas) return;
-      const patched = await orNotFound(
-        this.apps.patchNamespacedReplicaSet(
-          { name, namespace, body: { spec: { replicas } } },
-          MERGE_PATCH,
-        ),
-      );
+      const patched = await orNotFound(this.apply(name, namespace, rescaled(existing, replicas)));
       if (patched !== undefined) {
         this.wrote(rollout, name, existing, patched);
         return;
@@ -104,9 +100,11 @@ export class ReplicaSets {
       );
     }
     try {
+      // A create, not an apply: an apply would also "create" one the cache is only behind on.
       const created = await this.apps.createNamespacedReplicaSet({
         namespace,
         body: replicaSetFor(rollout, hash, replicas, template),
+        fieldManager: FIELD_MANAGER,
       });
       this.wrote(rollout, name, undefined, created);
     } catch (error) {
@@ -114,12 +112,22 @@ export class ReplicaSets {
       // The cache had not seen it yet: scale what the API server has.
       const fresh = await this.apps.readNamespacedReplicaSet({ name, namespace });
       if ((fresh.spec?.replicas ?? 1) === replicas) return;
-      const patched = await this.apps.patchNamespacedReplicaSet(
-        { name, namespace, body: { spec: { replicas } } },
-        MERGE_PATCH,
-      );
+      const patched = await this.apply(name, namespace, rescaled(fresh, replicas));
       this.wrote(rollout, name, existing, patched);
     }
+  }
+
+  /**
+   * Scaling is a forced server-side apply as field manager `aviary` of the fields Aviary
+   * set when it made the ReplicaSet (labels, owner, selector, template) with the new
+   * replica count: an apply that left them out would give them up. Others' fields (an
+   * HPA's, a person's annotations) keep their managers.
+   */
+  private apply(name: string, namespace: string, body: V1ReplicaSet): Promise<V1ReplicaSet> {
+    return this.apps.patchNamespacedReplicaSet(
+      { name, namespace, body, fieldManager: FIELD_MANAGER, force: true },
+      APPLY,
+    );
   }
 
   async delete(rollout: Rollout, hash: string): Promise<void> {
@@ -159,17 +167,34 @@ export class ReplicaSets {
   }
 }
 
+/** The apply that sets `replicas` on a ReplicaSet Aviary made, from its current content. */
+function rescaled(rs: ReplicaSetLike, replicas: number): V1ReplicaSet {
+  const metadata = rs.metadata ?? {};
+  return {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      labels: metadata.labels,
+      ownerReferences: metadata.ownerReferences,
+    },
+    spec: { replicas, selector: rs.spec?.selector, template: rs.spec?.template },
+  } as unknown as V1ReplicaSet;
+}
+
 /** A ReplicaSet as read from the watch (JSON) or returned by a write (typed): dates may be either. */
 interface ReplicaSetLike {
   metadata?: {
     name?: string;
+    namespace?: string;
     resourceVersion?: string;
     labels?: Record<string, string>;
     ownerReferences?: { kind: string; uid: string }[];
     deletionTimestamp?: string | Date | null;
     creationTimestamp?: string | Date | null;
   };
-  spec?: { replicas?: number; template?: unknown };
+  spec?: { replicas?: number; selector?: unknown; template?: unknown };
   status?: {
     availableReplicas?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];

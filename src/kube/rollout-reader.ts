@@ -18,6 +18,8 @@ export class RolloutReader {
   constructor(
     kubeConfig: KubeConfig,
     private readonly cache: ClusterCache,
+    /** Whether a Rollout with these labels is this instance's (the watch only holds those). */
+    private readonly inScope: (labels: Record<string, string> | undefined) => boolean = () => true,
   ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -35,8 +37,11 @@ export class RolloutReader {
           name,
         }) as Promise<Versioned>,
       );
-      if (fresh !== undefined)
-        this.writes.record(key, "", cached?.metadata?.resourceVersion, fresh);
+      // Relabelled for another instance since the watch saw it: no longer ours to touch.
+      const labels = (fresh as { metadata?: { labels?: Record<string, string> } } | undefined)
+        ?.metadata?.labels;
+      if (fresh === undefined || !this.inScope(labels)) return undefined;
+      this.writes.record(key, "", cached?.metadata?.resourceVersion, fresh);
       return fresh;
     }
     const current = this.writes.read(key, "", cached);

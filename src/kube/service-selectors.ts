@@ -5,7 +5,7 @@ import {
   type KubeConfig,
   type V1Service,
 } from "@kubernetes/client-node";
-import { MANAGED_BY_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
+import { FIELD_MANAGER, MANAGED_BY_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
 import type { ManagedTraffic } from "../api/rollout.ts";
 import { serviceNamesOf, strategyField } from "../core/managed.ts";
 import type { Observed, ObservedClaim, ObservedSelector, Problem, Role } from "../core/plan.ts";
@@ -14,6 +14,7 @@ import { OwnWrites } from "./own-writes.ts";
 import type { ClusterCache } from "./watches.ts";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const APPLY = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
 
 interface ServiceLike {
   metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
@@ -126,7 +127,7 @@ export class ServiceSelectors {
   private async write(
     namespace: string,
     name: string,
-    change: (current: ServiceLike) => Record<string, unknown> | undefined,
+    change: (current: ServiceLike) => ChangeBody | undefined,
     missingIsDone = false,
   ): Promise<void> {
     const cached = this.current(namespace, name);
@@ -152,22 +153,58 @@ export class ServiceSelectors {
     }
   }
 
+  /**
+   * Setting Aviary's hash selector or claim is a forced server-side apply, as field manager
+   * `aviary`, of just the selector and the claim annotation (the rest of the Service keeps
+   * its manager; the selector is an atomic map, so it goes whole). The
+   * apply holds both whenever they are set, since an apply that omits a field it owned
+   * removes it. Removing one is a merge patch with `null`: that removes it whoever else
+   * shares it. Both carry the resourceVersion read, so a stale cache gives a 409.
+   */
   private async patch(
     namespace: string,
     name: string,
     current: ServiceLike | undefined,
-    change: Record<string, unknown>,
+    change: ChangeBody,
   ): Promise<void> {
-    const metadata = (change.metadata ?? {}) as Record<string, unknown>;
-    const body = {
-      ...change,
-      metadata: { ...metadata, resourceVersion: current?.metadata?.resourceVersion },
-    };
-    const patched: V1Service = await this.core.patchNamespacedService(
-      { name, namespace, body },
-      MERGE_PATCH,
-    );
-    this.writes.record(namespace, name, current?.metadata?.resourceVersion, patched);
+    const resourceVersion = current?.metadata?.resourceVersion;
+    const changedHash = change.spec?.selector?.[POD_TEMPLATE_HASH_LABEL];
+    const changedOwner = change.metadata?.annotations?.[MANAGED_BY_ANNOTATION];
+    let patched: V1Service;
+    if (changedHash === null || changedOwner === null) {
+      const body = { ...change, metadata: { ...(change.metadata ?? {}), resourceVersion } };
+      patched = await this.core.patchNamespacedService(
+        { name, namespace, body, fieldManager: FIELD_MANAGER },
+        MERGE_PATCH,
+      );
+    } else {
+      const hash = changedHash ?? current?.spec?.selector?.[POD_TEMPLATE_HASH_LABEL];
+      const owner = changedOwner ?? current?.metadata?.annotations?.[MANAGED_BY_ANNOTATION];
+      const body = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+          name,
+          namespace,
+          resourceVersion,
+          ...(owner === undefined ? {} : { annotations: { [MANAGED_BY_ANNOTATION]: owner } }),
+        },
+        // Kubernetes declares a Service's selector an atomic map: an apply owns it whole, so
+        // it carries the person's keys too, as they are now.
+        ...(hash === undefined
+          ? {}
+          : {
+              spec: {
+                selector: { ...(current?.spec?.selector ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash },
+              },
+            }),
+      };
+      patched = await this.core.patchNamespacedService(
+        { name, namespace, body, fieldManager: FIELD_MANAGER, force: true },
+        APPLY,
+      );
+    }
+    this.writes.record(namespace, name, resourceVersion, patched);
   }
 
   private current(namespace: string, name: string): ServiceLike | undefined {
@@ -175,7 +212,13 @@ export class ServiceSelectors {
   }
 }
 
-function annotate(owner: string | null): Record<string, unknown> {
+/** A merge patch of the two fields Aviary sets on a Service (null removes one). */
+interface ChangeBody {
+  metadata?: { annotations?: Record<string, string | null> };
+  spec?: { selector?: Record<string, string | null> };
+}
+
+function annotate(owner: string | null): ChangeBody {
   return { metadata: { annotations: { [MANAGED_BY_ANNOTATION]: owner } } };
 }
 

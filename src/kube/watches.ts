@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ROLLOUT_NAME_LABEL } from "../api/labels.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
+import { METRIC_TEMPLATE_PLURAL } from "../api/metric-template.ts";
 import type { ResourceKind } from "./informer.ts";
 import { InformerSet, type WatchScope } from "./informer-set.ts";
 import { keyOf, REFERENCED, ReferenceIndex, SERVICE } from "./references.ts";
@@ -26,6 +27,13 @@ export interface ClusterCache {
   /** The ReplicaSets labelled as this Rollout's (ownership is checked by the reader). */
   replicaSetsOf(namespace: string, rollout: string): KubernetesObject[];
   service(namespace: string, name: string): KubernetesObject | undefined;
+  /**
+   * A VirtualService, DestinationRule or HTTPRoute (by plural) from its watch; undefined
+   * when that watch has not listed yet or does not hold it (then read the API server).
+   */
+  routingObject(plural: string, namespace: string, name: string): KubernetesObject | undefined;
+  /** The MetricTemplates of a namespace; undefined until their watch has listed (then list them). */
+  metricTemplates(namespace: string): KubernetesObject[] | undefined;
   /** Whether the cached kinds have been listed once (what /readyz reports). */
   synced(): boolean;
   whenSynced(): Promise<void>;
@@ -34,6 +42,8 @@ export interface ClusterCache {
 export interface WatchOptions {
   kubeConfig: KubeConfig;
   scope: WatchScope;
+  /** The label selector of the Rollout watch: this instance's Rollouts only. */
+  rolloutSelector?: string | undefined;
   enqueue: (key: string) => void;
   relistMs?: number | undefined;
   log: Logger;
@@ -53,6 +63,7 @@ export function startWatches(options: WatchOptions): Watches {
   const rollouts = new InformerSet(scope, {
     ...common,
     resource: ROLLOUT,
+    labelSelector: options.rolloutSelector,
     onObject: (o, deleted) => {
       references.update(o, deleted);
       enqueue(keyOf(o));
@@ -82,16 +93,35 @@ export function startWatches(options: WatchOptions): Watches {
         },
       }),
   );
+  // Few and small, and read by every analysis of a Rollout that uses one: worth a watch.
+  const metricTemplates = new InformerSet(scope, {
+    ...common,
+    resource: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "MetricTemplate",
+      plural: METRIC_TEMPLATE_PLURAL,
+    },
+    onObject: () => undefined,
+  });
   const services = referenced[REFERENCED.findIndex((r) => r.resource === SERVICE)];
   if (services === undefined) throw new Error("Services must be among the watched kinds");
   const cached = [rollouts, replicaSets, services];
-  const all = [rollouts, replicaSets, ...referenced];
+  const all = [rollouts, replicaSets, metricTemplates, ...referenced];
   for (const informer of all) informer.start();
   return {
     cache: {
       rollout: (ns, name) => rollouts.get(ns, name),
       replicaSetsOf: (ns, rollout) => replicaSets.byIndex(`${ns}/${rollout}`),
       service: (ns, name) => services.get(ns, name),
+      metricTemplates: (ns) =>
+        metricTemplates.synced
+          ? metricTemplates.list().filter((o) => o.metadata?.namespace === ns)
+          : undefined,
+      routingObject: (plural, ns, name) => {
+        const index = REFERENCED.findIndex((r) => r.resource.plural === plural);
+        const informer = referenced[index];
+        return informer?.synced === true ? informer.get(ns, name) : undefined;
+      },
       synced: () => cached.every((i) => i.synced),
       whenSynced: async () => {
         await Promise.all(cached.map((i) => i.whenSynced()));

@@ -11,7 +11,7 @@ import {
   removeHeaderRulePatch,
   type HttpRouteTarget,
 } from "./httproute-patch.ts";
-import { HTTP_ROUTES, RoutingObject } from "./routing-object.ts";
+import { HTTP_ROUTES, RoutingObject, type RoutingReads } from "./routing-object.ts";
 import type { TrafficRouter } from "./router.ts";
 
 /**
@@ -25,9 +25,10 @@ export class GatewayApiHttpRouteRouter implements TrafficRouter {
     kubeConfig: KubeConfig,
     name: string,
     private readonly target: HttpRouteTarget,
+    reads?: RoutingReads,
   ) {
     const field = `${target.strategyField}.trafficRouting.gatewayAPI.httpRoute.name`;
-    this.route = new RoutingObject(kubeConfig, HTTP_ROUTES, target.namespace, name, field);
+    this.route = new RoutingObject(kubeConfig, HTTP_ROUTES, target.namespace, name, field, reads);
   }
 
   /** One read gives the weights and whether every parent that reports on the route accepted it. */

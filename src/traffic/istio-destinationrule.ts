@@ -11,7 +11,7 @@ import {
 } from "./destinationrule-patch.ts";
 import { IstioVirtualServiceRouter, type VirtualServiceRef } from "./istio-virtualservice.ts";
 import { asString, type Json } from "./json-patch.ts";
-import { DESTINATION_RULES, RoutingObject } from "./routing-object.ts";
+import { DESTINATION_RULES, RoutingObject, type RoutingReads } from "./routing-object.ts";
 import type { SubsetRouter } from "./router.ts";
 import type { VirtualServiceTarget } from "./virtualservice-patch.ts";
 
@@ -60,12 +60,14 @@ export class IstioDestinationRuleRouter extends IstioVirtualServiceRouter {
     virtualService: VirtualServiceRef,
     destinationRule: DestinationRuleRef,
     strategyField: string,
+    reads?: RoutingReads,
   ) {
     super(
       kubeConfig,
       namespace,
       virtualService.name,
       subsetLevelTarget(virtualService, destinationRule, strategyField),
+      reads,
     );
     const field = `${strategyField}.trafficRouting.istio.destinationRule`;
     const rule = new RoutingObject(
@@ -74,6 +76,7 @@ export class IstioDestinationRuleRouter extends IstioVirtualServiceRouter {
       namespace,
       destinationRule.name,
       `${field}.name`,
+      reads,
     );
     const names: SubsetNames = {
       stable: destinationRule.stableSubset,

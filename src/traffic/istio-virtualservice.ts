@@ -4,7 +4,7 @@ import { MANAGED_ROUTES_ANNOTATION } from "../api/labels.ts";
 import type { ObservedClaim, ObservedRoutes, Role } from "../core/plan.ts";
 import { claimPatch, readClaims, type Part } from "./claims.ts";
 import { asArray, asObject, asString, type Json } from "./json-patch.ts";
-import { RoutingObject, VIRTUAL_SERVICES } from "./routing-object.ts";
+import { RoutingObject, VIRTUAL_SERVICES, type RoutingReads } from "./routing-object.ts";
 import { MANAGED_ROUTE_PREFIX, type TrafficRouter } from "./router.ts";
 import {
   addHeaderRoutePatch,
@@ -69,6 +69,7 @@ export class IstioVirtualServiceRouter implements TrafficRouter {
     namespace: string,
     name: string,
     private readonly target: VirtualServiceTarget,
+    reads?: RoutingReads,
   ) {
     this.virtualService = new RoutingObject(
       kubeConfig,
@@ -76,6 +77,7 @@ export class IstioVirtualServiceRouter implements TrafficRouter {
       namespace,
       name,
       `${target.field}.name`,
+      reads,
     );
   }
 

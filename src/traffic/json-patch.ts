@@ -1,3 +1,5 @@
+import jsonPatch from "fast-json-patch";
+
 /**
  * RFC 6902 JSON Patch operations, as the routers send them. Every change is guarded by a
  * `test` of what it was computed from, so a concurrent edit makes the patch fail (and the
@@ -45,3 +47,14 @@ export const asArray = (value: unknown): unknown[] =>
   Array.isArray(value) ? (value as unknown[]) : [];
 export const asString = (value: unknown): string | undefined =>
   typeof value === "string" ? value : undefined;
+
+/**
+ * The object a JSON Patch would produce, computed locally (the input is not changed). The
+ * routers compute patches against a fresh read and then send the result's Aviary-owned
+ * fields as a server-side apply, so the patch functions stay the one place that knows
+ * where each weight lives. Throws when a `test` fails or a path is missing.
+ */
+export function applyJsonPatch(object: Json, ops: readonly JsonPatchOp[]): Json {
+  return jsonPatch.applyPatch(structuredClone(object), ops as jsonPatch.Operation[], true, false)
+    .newDocument;
+}

@@ -6,7 +6,8 @@ import {
 } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Problem } from "../core/plan.ts";
-import type { Json, JsonPatchOp } from "./json-patch.ts";
+import { FIELD_MANAGER } from "../api/labels.ts";
+import { applyJsonPatch, asObject, asString, type Json, type JsonPatchOp } from "./json-patch.ts";
 import { RoutingProblem } from "./router.ts";
 
 /** A custom resource kind a router edits, with the versions to try in order of preference. */
@@ -15,6 +16,12 @@ export interface RoutingResource {
   versions: readonly string[];
   plural: string;
   kind: string;
+  /**
+   * The `spec` lists Aviary edits. Istio's and Gateway API's CRDs declare them atomic (no
+   * list-map keys), so server-side apply can only own such a list whole: Aviary's apply
+   * holds that list and its own annotations, nothing else of the object.
+   */
+  owned: readonly string[];
 }
 
 export const VIRTUAL_SERVICES: RoutingResource = {
@@ -22,22 +29,45 @@ export const VIRTUAL_SERVICES: RoutingResource = {
   versions: ["v1", "v1beta1"],
   plural: "virtualservices",
   kind: "VirtualService",
+  owned: ["http"],
 };
 export const DESTINATION_RULES: RoutingResource = {
   group: "networking.istio.io",
   versions: ["v1", "v1beta1"],
   plural: "destinationrules",
   kind: "DestinationRule",
+  owned: ["subsets"],
 };
 export const HTTP_ROUTES: RoutingResource = {
   group: "gateway.networking.k8s.io",
   versions: ["v1"],
   plural: "httproutes",
   kind: "HTTPRoute",
+  owned: ["rules"],
 };
+
+/**
+ * Where routers read routing objects before asking the API server: the controller's watch
+ * cache, with its own writes laid over it until the watch delivers them.
+ */
+export interface RoutingReads {
+  /** The freshest known object; undefined when the cache cannot say (not synced, not there): GET it. */
+  read(resource: RoutingResource, namespace: string, name: string): Json | undefined;
+  /** What a write returned, replacing the version `replaced`. */
+  wrote(
+    resource: RoutingResource,
+    namespace: string,
+    name: string,
+    replaced: string | undefined,
+    object: Json,
+  ): void;
+}
 
 const MAX_ATTEMPTS = 6;
 const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+const APPLY = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+/** The annotations Aviary writes on routing objects (claims); all others are someone else's. */
+const OWN_ANNOTATION_PREFIX = "aviary.dev/managed-";
 /** What the API server answers when a JSON Patch `test` fails (a validation failure has details). */
 const FAILED_TEST_MESSAGE = "the server rejected our request due to an error in our request";
 
@@ -92,6 +122,7 @@ export class RoutingObject {
     readonly name: string,
     /** The Rollout field that names this object, for problems. */
     private readonly field: string,
+    private readonly reads?: RoutingReads,
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -106,8 +137,15 @@ export class RoutingObject {
     return { group, version, plural, namespace: this.namespace, name: this.name };
   }
 
-  /** A fresh read of the object. */
+  /** The object as it is now: from the watch cache when it holds it, else from the API server. */
   async get(): Promise<Json> {
+    const cached = this.reads?.read(this.resource, this.namespace, this.name);
+    this.lastRead = cached === undefined ? await this.fetch() : structuredClone(cached);
+    return this.lastRead;
+  }
+
+  /** A read from the API server, bypassing the cache (after a lost race). */
+  async fresh(): Promise<Json> {
     this.lastRead = await this.fetch();
     return this.lastRead;
   }
@@ -159,19 +197,20 @@ export class RoutingObject {
 
   /**
    * Reads the object, asks `compute` for the patch that brings it where it should be, and
-   * sends it. An empty patch means nothing differs: no write. A lost race is retried with
-   * fresh data; `compute` may throw RoutingProblem.
+   * sends the result. An empty patch means nothing differs: no write. A lost race is
+   * retried with fresh data; `compute` may throw RoutingProblem.
    */
   async update(compute: (object: Json) => JsonPatchOp[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const object = await this.get();
+      // The cache first; after a lost race it was behind, so the API server.
+      const object = attempt === 1 ? await this.get() : await this.fresh();
       const ops = compute(object);
       if (ops.length === 0) return;
       try {
-        this.lastRead = (await this.api.patchNamespacedCustomObject(
-          { ...this.coordinates(this.version ?? this.resource.versions[0] ?? "v1"), body: ops },
-          JSON_PATCH,
-        )) as Json;
+        const written = await this.send(object, ops);
+        this.lastRead = written;
+        const replaced = asString(asObject(object.metadata).resourceVersion);
+        this.reads?.wrote(this.resource, this.namespace, this.name, replaced, written);
         return;
       } catch (error) {
         this.lastRead = undefined;
@@ -195,4 +234,51 @@ export class RoutingObject {
       }
     }
   }
+
+  /**
+   * Server-side apply, as field manager `aviary`, of only what Aviary owns in the patched
+   * object: the edited lists and Aviary's annotations. It is forced, because those fields
+   * are Aviary's to set (a person's or Argo CD's edit of them is what Aviary corrects);
+   * every other field keeps its manager. The resourceVersion read is a precondition, so a
+   * change made meanwhile is never overwritten (409, retried on fresh data). Removing an
+   * annotation goes as a JSON Patch instead: an apply that omits a field removes it only
+   * when no other manager shares it.
+   */
+  private async send(object: Json, ops: JsonPatchOp[]): Promise<Json> {
+    const coordinates = this.coordinates(this.version ?? this.resource.versions[0] ?? "v1");
+    const next = applyJsonPatch(object, ops);
+    const own = ownAnnotations(next);
+    const dropped = Object.keys(ownAnnotations(object)).some((key) => !(key in own));
+    if (dropped)
+      return (await this.api.patchNamespacedCustomObject(
+        { ...coordinates, body: ops, fieldManager: FIELD_MANAGER },
+        JSON_PATCH,
+      )) as Json;
+    const metadata = asObject(object.metadata);
+    const nextSpec = asObject(next.spec);
+    const spec: Json = {};
+    for (const field of this.resource.owned) if (field in nextSpec) spec[field] = nextSpec[field];
+    const body: Json = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        resourceVersion: metadata.resourceVersion,
+        ...(Object.keys(own).length > 0 ? { annotations: own } : {}),
+      },
+      spec,
+    };
+    return (await this.api.patchNamespacedCustomObject(
+      { ...coordinates, body, fieldManager: FIELD_MANAGER, force: true },
+      APPLY,
+    )) as Json;
+  }
+}
+
+function ownAnnotations(object: Json): Record<string, unknown> {
+  const annotations = asObject(asObject(object.metadata).annotations);
+  return Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key.startsWith(OWN_ANNOTATION_PREFIX)),
+  );
 }

@@ -9,6 +9,7 @@ import {
   type ServicePair,
 } from "./istio-virtualservice.ts";
 import type { TrafficRouter } from "./router.ts";
+import type { RoutingReads } from "./routing-object.ts";
 
 /** The Services traffic moves between; blue/green's active is stable, its preview is canary. */
 function servicePair(managed: ManagedTraffic): ServicePair {
@@ -30,6 +31,8 @@ export function routerForManaged(
   managed: ManagedTraffic,
   namespace: string,
   kubeConfig: KubeConfig,
+  /** The controller's watch cache; undefined: every read goes to the API server. */
+  reads?: RoutingReads,
 ): TrafficRouter | undefined {
   const services = servicePair(managed);
   const { virtualService, destinationRule, httpRoute } = managed;
@@ -41,21 +44,28 @@ export function routerForManaged(
         virtualService,
         destinationRule,
         services.strategyField,
+        reads,
       );
     return new IstioVirtualServiceRouter(
       kubeConfig,
       namespace,
       virtualService.name,
       hostLevelTarget(virtualService, services, namespace),
+      reads,
     );
   }
   if (httpRoute !== undefined) {
-    return new GatewayApiHttpRouteRouter(kubeConfig, httpRoute.name, {
-      stableService: services.stable,
-      canaryService: services.canary,
-      namespace,
-      strategyField: services.strategyField,
-    });
+    return new GatewayApiHttpRouteRouter(
+      kubeConfig,
+      httpRoute.name,
+      {
+        stableService: services.stable,
+        canaryService: services.canary,
+        namespace,
+        strategyField: services.strategyField,
+      },
+      reads,
+    );
   }
   return undefined;
 }

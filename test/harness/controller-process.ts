@@ -15,20 +15,21 @@ export interface ControllerProcess {
   kill(): void;
 }
 
+interface ProcessExtra {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Elect a leader through a Lease in the watched namespace (default: no election). */
+  leaderElect?: boolean;
+}
+
 export function controllerProcesses(t: TestContext): {
-  start: (
-    namespace: string,
-    extra?: { args?: string[]; env?: Record<string, string> },
-  ) => ControllerProcess;
+  start: (namespace: string, extra?: ProcessExtra) => ControllerProcess;
   logs: string[];
 } {
   const logs: string[] = [];
   const running: ChildProcess[] = [];
   t.after(() => running.forEach((child) => child.kill("SIGKILL")));
-  const start = (
-    namespace: string,
-    extra: { args?: string[]; env?: Record<string, string> } = {},
-  ) => {
+  const start = (namespace: string, extra: ProcessExtra = {}) => {
     const child = spawn(
       process.execPath,
       [
@@ -40,7 +41,7 @@ export function controllerProcesses(t: TestContext): {
         kubeconfigPath(),
         "--namespace",
         namespace,
-        "--no-leader-elect",
+        ...(extra.leaderElect === true ? ["--lease-namespace", namespace] : ["--no-leader-elect"]),
         "--metrics-port",
         "0",
         ...(extra.args ?? []),

@@ -60,6 +60,12 @@ these arguments (and the env below).
 {{- if .Values.watchNamespaces }}
 - --namespaces={{ include "aviary.watchNamespaces" . }}
 {{- end }}
+{{- with .Values.instanceId }}
+- --instance-id={{ . }}
+{{- end }}
+{{- with .Values.rolloutSelector }}
+- --selector={{ . }}
+{{- end }}
 {{- if not .Values.controller.leaderElect }}
 - --no-leader-elect
 {{- end }}

@@ -19,12 +19,12 @@ names the code that needs it; add a rule here, next to the code that needs it.
 - apiGroups: ["aviary.dev"]
   resources: ["rollouts/finalizers"]
   verbs: ["update"]
-# analysis.metrics[].templateRef (src/kube/analysis-source.ts).
+# analysis.metrics[].templateRef: read from a watch (src/kube/watches.ts, analysis-source.ts).
 - apiGroups: ["aviary.dev"]
   resources: ["metrictemplates"]
   verbs: ["get", "list", "watch"]
-# One ReplicaSet per pod-template hash: created, scaled by merge patch, deleted
-# (src/kube/replica-sets.ts).
+# One ReplicaSet per pod-template hash: created, scaled by server-side apply (field
+# manager aviary), deleted (src/kube/replica-sets.ts).
 - apiGroups: ["apps"]
   resources: ["replicasets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -32,12 +32,14 @@ names the code that needs it; add a rule here, next to the code that needs it.
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "patch"]
-# Stable/canary (active/preview) Service selectors, merge-patched.
+# Stable/canary (active/preview) Service selectors: server-side apply of Aviary's hash
+# selector only, merge patch to remove it (src/kube/service-selectors.ts).
 - apiGroups: [""]
   resources: ["services"]
   verbs: ["get", "list", "watch", "patch"]
 # Slack webhook URL and Prometheus credentials (src/notify/secret.ts,
-# src/kube/prometheus-auth.ts). Only read, only by name (rbac.secretNames narrows it).
+# src/kube/prometheus-auth.ts, through a short cache of GETs: src/kube/secret-cache.ts).
+# Only read, only by name, never listed or watched (rbac.secretNames narrows it).
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
@@ -48,8 +50,9 @@ names the code that needs it; add a rule here, next to the code that needs it.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
-# Traffic routers edit weights and header routes with guarded JSON Patches
-# (src/traffic/routing-object.ts); informers watch them to revert drift.
+# Traffic routers edit weights and header routes by server-side apply of only the lists
+# they edit, guarded by resourceVersion (src/traffic/routing-object.ts); informers watch
+# them to revert drift and are the cache the routers read.
 - apiGroups: ["networking.istio.io"]
   resources: ["virtualservices", "destinationrules"]
   verbs: ["get", "list", "watch", "patch"]
