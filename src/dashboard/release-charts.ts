@@ -6,6 +6,7 @@ import { quotePromQLString } from "../analysis/template.ts";
 import { resolvePrometheusAuth } from "../kube/prometheus-auth.ts";
 import { authHeaders, connectionFor, isHttpUrl } from "../metrics/prometheus.ts";
 import type { ChartsUpdate, Series } from "./wire.ts";
+import { SecretCache } from "../kube/secret-cache.ts";
 
 /**
  * The Rollout page's charts, from Prometheus range queries over the release's window:
@@ -84,7 +85,12 @@ export async function releaseCharts(input: ChartInputs): Promise<ChartsUpdate> {
     );
     return withSeenWeights(charts, input.seenWeights);
   }
-  const auth = await resolvePrometheusAuth(input.core, namespace, analysis?.prometheus);
+  // A fresh GET each time (TTL 0): the dashboard reads with the person's own credentials.
+  const auth = await resolvePrometheusAuth(
+    new SecretCache(input.core, 0),
+    namespace,
+    analysis?.prometheus,
+  );
   if (!auth.ok) {
     charts.notes.push(auth.error);
     return withSeenWeights(charts, input.seenWeights);
