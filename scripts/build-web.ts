@@ -23,4 +23,5 @@ await build({
   logLevel: "warning",
 });
 for (const file of ["app.js", "app.css"])
-  console.log(`dist/web/${file}: ${(statSync(join(out, file)).size / 1024).toFixed(1)} KiB`);
+  // stderr: `npm pack --json` (which runs this through prepare) keeps stdout for its JSON.
+  console.error(`dist/web/${file}: ${(statSync(join(out, file)).size / 1024).toFixed(1)} KiB`);
