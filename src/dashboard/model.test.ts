@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { podView, releaseStart, rolloutRow, sortRows, statusOf } from "./model.ts";
 import { chartWindow } from "./release-charts.ts";
-import { requestRefusal } from "./server.ts";
+import { requestRefusal } from "./http-guards.ts";
 
 const replicaSet = (hash: string, image: string, created: string) => ({
   metadata: {

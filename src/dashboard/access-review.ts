@@ -1,0 +1,33 @@
+import {
+  AuthorizationV1Api,
+  V1ResourceAttributes,
+  V1SelfSubjectAccessReview,
+  V1SelfSubjectAccessReviewSpec,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import { GROUP, ROLLOUT_PLURAL } from "../api/rollout.ts";
+
+/** May the user do this? (Aviary's Rollouts unless the attributes say otherwise.) */
+export type AccessCheck = (attributes: Record<string, string>) => Promise<boolean>;
+
+/** Access checks as SelfSubjectAccessReviews with the user's own credentials. */
+export function accessReview(kubeConfig: KubeConfig): AccessCheck {
+  const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
+  return async (attributes) => {
+    try {
+      const body = Object.assign(new V1SelfSubjectAccessReview(), {
+        spec: Object.assign(new V1SelfSubjectAccessReviewSpec(), {
+          resourceAttributes: Object.assign(new V1ResourceAttributes(), {
+            group: GROUP,
+            resource: ROLLOUT_PLURAL,
+            ...attributes,
+          }),
+        }),
+      });
+      const review = await authz.createSelfSubjectAccessReview({ body });
+      return review.status?.allowed === true;
+    } catch {
+      return false;
+    }
+  };
+}
