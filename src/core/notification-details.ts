@@ -1,17 +1,34 @@
-import type { NotificationDetails, NotifiedMetric } from "../api/rollout.ts";
-import type { Decision } from "./context.ts";
-import type { Notification } from "./plan.ts";
+import type {
+  NotificationDetails,
+  NotifiedMetric,
+  Rollout,
+  RolloutSpec,
+  RolloutStatus,
+} from "../api/rollout.ts";
+import type { Notification, Observed, ObservedReplicaSet } from "./plan.ts";
 import { describeStep } from "./steps.ts";
 
 const MAX_IMAGES = 20;
 const MAX_METRICS = 20;
+
+/** What a message's details are read from: the release at the transition (a Decision is one). */
+export interface ReleaseAtTransition {
+  readonly rollout: Rollout;
+  readonly spec: RolloutSpec;
+  readonly status: RolloutStatus;
+  readonly observed: Observed;
+  replicaSet(hash: string | undefined): ObservedReplicaSet | undefined;
+}
 
 /**
  * What a message shows beside its text, taken at the transition: both versions (hash and
  * images), the step and weight, the analysis evidence for a rollback, and for a pause the
  * exact command that continues the release.
  */
-export function notificationDetails(d: Decision, notification: Notification): NotificationDetails {
+export function notificationDetails(
+  d: ReleaseAtTransition,
+  notification: Notification,
+): NotificationDetails {
   const st = d.status;
   const details: NotificationDetails = {};
   if (st.stableHash !== undefined)
@@ -56,7 +73,7 @@ export function notificationDetails(d: Decision, notification: Notification): No
 }
 
 /** The CLI command that continues a release waiting at a pause (also `kubectl aviary promote`). */
-export function promoteCommand(d: Decision): string {
+export function promoteCommand(d: Pick<ReleaseAtTransition, "rollout">): string {
   const { name, namespace } = d.rollout.metadata;
   return `aviary promote ${name} -n ${namespace ?? "default"}`;
 }
