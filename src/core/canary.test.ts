@@ -43,6 +43,8 @@ describe("canary: first deploy and steady state", () => {
       { kind: "scaleReplicaSet", hash: "s1", replicas: 4, role: "stable" },
     ]);
     assert.equal(plan.status.phase, "Progressing");
+    // Nothing to step through: `aviary list` shows the last step, as after a promotion.
+    assert.equal(plan.status.currentStepIndex, rollout().spec.strategy.canary?.steps.length);
     const r = rollout();
     r.status = plan.status;
     const ready = decide(r, { ...empty, replicaSets: [rs("s1", 4)] }, T0 + 10_000);

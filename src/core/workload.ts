@@ -20,7 +20,8 @@ export function select(d: Decision, services: ServiceNames, role: Role, hash: st
 export function firstDeploy(d: Decision, services: ServiceNames): void {
   const hash = d.observed.templateHash;
   d.status.stableHash = hash;
-  d.status.currentStepIndex = 0;
+  // Nothing is left to step through: the first revision is complete, as after a promotion.
+  d.status.currentStepIndex = d.spec.strategy.canary?.steps.length ?? 0;
   steady(d, services);
 }
 
