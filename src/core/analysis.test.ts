@@ -203,3 +203,61 @@ describe("adapters are asked for metrics only every interval", () => {
     assert.equal(analysisToSample(r, "c2", T0 + 60_000), undefined);
   });
 });
+
+describe("analysis: a header route no request carries", () => {
+  const beta = (): Rollout => {
+    const r = rollout({
+      canary: {
+        stableService: "api-stable",
+        canaryService: "api-canary",
+        trafficRouting: { istio: { virtualService: { name: "api-vs" } } },
+        analysis: {
+          interval: "30s",
+          minRequests: 50,
+          metrics: [{ name: "success-rate", builtin: "successRate", min: 99 }],
+        },
+        steps: [
+          { setHeaderRoute: { name: "beta", match: [{ header: "x-group", exact: "beta" }] } },
+          { setWeight: 20 },
+          { pause: {} },
+        ],
+      },
+    });
+    r.status = {
+      stableHash: "s1",
+      canaryHash: "c2",
+      currentStepIndex: 0,
+      headerRoutes: ["beta"],
+      stepStartedAt: new Date(T0).toISOString(),
+      lastProgressAt: new Date(T0).toISOString(),
+    };
+    return r;
+  };
+  const routed = (canary: VersionCounters, at: number): Observed =>
+    observed({
+      replicaSets: [rs("s1", 4), rs("c2", 1)],
+      routes: { canaryWeight: 0, headerRoutes: ["beta"] },
+      metrics: { at: new Date(at).toISOString(), canary, stable: counters(5_000, 0) },
+    });
+  /** Two readings 30 s apart, the canary's counters at each. */
+  const afterTwoReadings = (first: VersionCounters, second: VersionCounters) => {
+    const r = beta();
+    r.status = decide(r, routed(first, T0), T0).status;
+    return decide(r, routed(second, T0 + 30_000), T0 + 30_000);
+  };
+  const weights = (plan: ReturnType<typeof decide>) =>
+    plan.actions.flatMap((a) => (a.kind === "setWeight" ? [a.canaryWeight] : []));
+
+  test("a canary that received no request at all is given its first weight, not held for ever", () => {
+    const plan = afterTwoReadings(counters(0, 0), counters(0, 0));
+    assert.equal(plan.status.analysis?.verdict, "Inconclusive");
+    assert.deepEqual(weights(plan), [20]);
+  });
+
+  test("a canary that the header route feeds, but too little to judge, gets no weight yet", () => {
+    const plan = afterTwoReadings(counters(0, 0), counters(10, 0));
+    assert.equal(plan.status.analysis?.verdict, "Inconclusive");
+    assert.deepEqual(weights(plan), []);
+    assert.match(plan.status.message ?? "", /inconclusive/);
+  });
+});

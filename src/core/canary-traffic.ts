@@ -81,7 +81,9 @@ export function selectCanary(d: Decision, services: ServiceNames, hash: string):
 
 /**
  * Holds that stop a step from sending the canary more traffic. Inconclusive analysis does
- * not block the first traffic: a canary that receives none can never produce data.
+ * not block the first traffic: a canary that receives none can never produce data. That
+ * includes a canary behind header routes that no request carries: the judge has read every
+ * metric and found no canary figure.
  */
 export function actionHold(
   d: Decision,
@@ -90,8 +92,11 @@ export function actionHold(
 ): string | undefined {
   if (hold === undefined) return undefined;
   const routes = d.observed.routes;
+  const metrics = d.status.analysis?.metrics ?? [];
+  const unheard = metrics.length > 0 && metrics.every((m) => m.canary === undefined);
   const hasTraffic =
-    routes !== undefined && (routes.canaryWeight > 0 || routes.headerRoutes.length > 0);
+    routes !== undefined &&
+    (routes.canaryWeight > 0 || (routes.headerRoutes.length > 0 && !unheard));
   const byPersonOrClock =
     d.status.manualPause === true || !checkPromotionWindows(s.promotionWindows, d.now).open;
   return byPersonOrClock || hasTraffic ? hold : undefined;
