@@ -164,6 +164,7 @@ describe("aviary get --watch", { timeout: 300_000 }, () => {
       "the view left on q",
       () => Promise.resolve(terminal.exitStatus()),
       (s) => s !== undefined,
+      (s) => ({ status: s, screen: terminal.screen().slice(0, 5) }),
     );
     assert.equal(terminal.exitStatus(), 0);
     const after = terminal.history();
@@ -186,13 +187,16 @@ describe("aviary get --watch", { timeout: 300_000 }, () => {
       },
     );
     let log = "";
+    let errors = "";
     piped.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    piped.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     t.after(() => piped.kill());
     await screenUntil(terminal, "the Healthy v1", (s) => s.includes("◆ Healthy"));
     await eventually(
       "the first line",
       () => Promise.resolve(log),
       (l) => l.includes("Healthy"),
+      (l) => ({ stdout: l, stderr: errors, exit: piped.exitCode }),
     );
 
     await setImage(namespace, "registry.example.com/api:2.0.0");

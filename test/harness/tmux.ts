@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
 
 /**
@@ -39,6 +42,12 @@ export function startTerminal(
       encoding: "utf8",
       env: { ...process.env, LANG: "C.UTF-8", TERM: "xterm-256color" },
     });
+  // A shell runs the command and writes its exit status to a file: tmux can mark the pane
+  // dead yet leave its process unreaped (a zombie, so no status) for a long while on a loaded
+  // machine, whereas the shell waits for its own child and always records how it ended.
+  const dir = mkdtempSync(join(tmpdir(), "aviary-tmux-"));
+  const statusFile = join(dir, "status");
+  const wrapped = ["sh", "-c", `"$@"; echo $? > ${JSON.stringify(statusFile)}`, "sh", ...command];
   tmux(
     "new-session",
     "-d",
@@ -48,7 +57,7 @@ export function startTerminal(
     String(size.columns),
     "-y",
     String(size.rows),
-    ...command,
+    ...wrapped,
     // In the same call, so a command that ends at once still leaves its screen and status.
     ";",
     "set-option",
@@ -63,6 +72,7 @@ export function startTerminal(
     } catch {
       // Already gone.
     }
+    rmSync(dir, { recursive: true, force: true });
   });
   return {
     screen: () =>
@@ -78,19 +88,14 @@ export function startTerminal(
       tmux("send-keys", "-t", "live", ...keys);
     },
     exitStatus: () => {
-      const [dead, status, ...rest] = tmux(
-        "display-message",
-        "-p",
-        "-t",
-        "live",
-        "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}",
-      ).split(" ");
-      if (dead !== "1") return undefined;
-      // Killed by a signal: no status; report it as a shell would (128 + signal).
-      // tmux marks the pane dead a moment before it records how it ended.
-      const signal = rest.join("").trim();
-      if (status !== undefined && status !== "") return Number(status);
-      return signal === "" ? undefined : 128 + Number(signal);
+      let text: string;
+      try {
+        text = readFileSync(statusFile, "utf8").trim();
+      } catch {
+        return undefined; // still running
+      }
+      // The shell reports a command killed by a signal as 128 + signal.
+      return text === "" ? undefined : Number(text);
     },
   };
 }
