@@ -2,13 +2,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/harness/processes.ts";
+import { imageRecipe } from "../../test/harness/production-layout.ts";
 import { REPO_ROOT } from "../../test/harness/testenv.ts";
 import { parseMetrics, type Scrape } from "./metrics-text.ts";
 
 /**
- * The controller as the image runs it: its own process, `node bin/aviary.js controller`
- * (the Dockerfile's ENTRYPOINT, which runs dist/) with the chart's arguments, NODE_ENV and
- * log level. Before `npm run build` there is no dist/: then src/cli/main.ts runs via tsx.
+ * The controller as the image runs it: its own process, the Dockerfile's ENTRYPOINT (read
+ * from the Dockerfile: `node [flags] bin/aviary.js controller`, which runs dist/) with the
+ * chart's arguments, NODE_ENV and log level. Before `npm run build` there is no dist/: then
+ * src/cli/main.ts runs via tsx, with the same Node flags.
  */
 export interface BenchController {
   /** How it was started, for the report. */
@@ -40,9 +42,10 @@ export async function startBenchController(options: StartOptions): Promise<Bench
     `--namespaces=${options.namespace}`,
     `--kubeconfig=${options.kubeconfig}`,
   ];
+  const image = entrypoint();
   const command = fromDist
-    ? [join(REPO_ROOT, "bin/aviary.js"), ...args]
-    : ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args];
+    ? [...image.nodeFlags, join(REPO_ROOT, image.script), ...image.args, ...args.slice(1)]
+    : [...image.nodeFlags, "--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args];
   const child: ChildProcess = spawn(process.execPath, command, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -76,8 +79,8 @@ export async function startBenchController(options: StartOptions): Promise<Bench
   }
   return {
     entry: fromDist
-      ? `node bin/aviary.js controller (dist/${staleness()})`
-      : "node --import tsx src/cli/main.ts controller (no dist/)",
+      ? `${["node", ...image.nodeFlags, image.script, ...image.args].join(" ")} (dist/${staleness()})`
+      : `${["node", ...image.nodeFlags].join(" ")} --import tsx src/cli/main.ts controller (no dist/)`,
     scrape: async () => parseMetrics(await (await fetch(`${url}/metrics`)).text()),
     stop: async () => {
       if (gone) return;
@@ -88,6 +91,16 @@ export async function startBenchController(options: StartOptions): Promise<Bench
       log.end();
     },
   };
+}
+
+/** The Dockerfile's `ENTRYPOINT ["node", ...flags, script, ...args]`, split up. */
+function entrypoint(): { nodeFlags: string[]; script: string; args: string[] } {
+  const [node, ...rest] = imageRecipe().entrypoint;
+  const at = rest.findIndex((part) => !part.startsWith("-"));
+  const script = rest[at];
+  if (node !== "node" || script === undefined)
+    throw new Error("the Dockerfile's ENTRYPOINT is no longer `node [flags] script ...`");
+  return { nodeFlags: rest.slice(0, at), script, args: rest.slice(at + 1) };
 }
 
 /** dist/ older than src/ measures old code: say so in the report. */
