@@ -77,9 +77,6 @@ interface Result {
 }
 
 const logDir = mkdtempSync(join(tmpdir(), "aviary-bench-scale-"));
-const results: Result[] = [];
-for (const size of SIZES) results.push(await measure(size));
-report(results);
 
 async function measure(size: number): Promise<Result> {
   const namespace = `bench-scale-${String(size)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -163,8 +160,9 @@ async function measure(size: number): Promise<Result> {
       },
     };
   } finally {
-    await controller?.stop();
+    // The controller removes its finalizers from the deleted Rollouts: stop it after.
     await fleet.delete();
+    await controller?.stop();
     log(`deleted ${namespace}`);
   }
 }
@@ -254,3 +252,12 @@ const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
 const ms = (s: number | undefined): string =>
   s === undefined ? "n/a" : `${(s * 1000).toFixed(1)} ms`;
+
+const results: Result[] = [];
+for (const size of SIZES) {
+  const result = await measure(size);
+  results.push(result);
+  // Each size takes minutes: its figures are kept even if a later size fails.
+  log(`result ${JSON.stringify(result)}`);
+}
+report(results);

@@ -117,10 +117,10 @@ export class Fleet {
     }
   }
 
-  /** Deletes the namespace and waits (up to 5 min) until it is gone, so runs do not overlap. */
+  /** Deletes the namespace and waits (up to 3 min) until it is gone, so runs do not overlap. */
   async delete(): Promise<void> {
     await this.core.deleteNamespace({ name: this.namespace }).catch(() => undefined);
-    const until = Date.now() + 5 * 60_000;
+    const until = Date.now() + 3 * 60_000;
     while (Date.now() < until) {
       const gone = await this.core.readNamespace({ name: this.namespace }).then(
         () => false,
