@@ -41,6 +41,7 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
     prometheusAddress: flags.prometheus ?? emptyToUndefined(env.AVIARY_PROMETHEUS_ADDRESS),
     leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
     metricsPort,
+    processMetrics: true,
     clusterName: emptyToUndefined(env.AVIARY_CLUSTER_NAME),
     notifications: {
       slack: {

@@ -88,3 +88,16 @@ test("a replica that stops leading reports leader 0 and no per-Rollout series", 
   assert.deepEqual(await series(metrics, "aviary_rollout_phase"), []);
   assert.deepEqual(await series(metrics, "aviary_rollout_canary_weight"), []);
 });
+
+test("process metrics are on the registry only when asked for", async () => {
+  const plain = new ControllerMetrics();
+  assert.deepEqual(await series(plain, "process_resident_memory_bytes"), []);
+  const own = new ControllerMetrics();
+  own.collectProcessMetrics();
+  for (const name of [
+    "process_resident_memory_bytes",
+    "process_cpu_seconds_total",
+    "nodejs_heap_size_used_bytes",
+  ])
+    assert.equal((await series(own, name)).length, 1, name);
+});

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Rollout } from "../api/rollout.ts";
 import { Phase } from "../api/rollout.ts";
 
@@ -65,8 +65,24 @@ export class ControllerMetrics {
     help: "1 while this replica holds the leader Lease (or runs without election), else 0",
     registers: [this.registry],
   });
+  /** Every request to the API server, by Kubernetes verb (get, list, watch, create, update, patch, delete). */
+  readonly apiRequests = new Counter({
+    name: "aviary_kube_api_requests_total",
+    help: "Requests the controller sent to the Kubernetes API server, by verb",
+    labelNames: ["verb"],
+    registers: [this.registry],
+  });
   /** Per Rollout: the abort last seen (so one abort counts once) and the metrics reported. */
   private readonly seen = new Map<string, { abortedAt: string | undefined; metrics: string[] }>();
+
+  /**
+   * Adds prom-client's process metrics (RSS, heap, CPU seconds, event-loop lag, GC) to this
+   * registry. Only the controller's own process does: in-process controllers in tests
+   * would each add timers and observers for the same process.
+   */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /**
    * A replica that stops leading stops reconciling: it drops its per-Rollout series, so only

@@ -6,6 +6,7 @@ import type { TrafficRouter } from "../traffic/router.ts";
 import type { RoutingReads } from "../traffic/routing-object.ts";
 import { cachedRouting } from "./routing-cache.ts";
 import { routerForManaged } from "../traffic/select-router.ts";
+import { countingKubeConfig } from "./api-requests.ts";
 import { ControllerMetrics } from "./controller-metrics.ts";
 import { startHealthServer } from "./http-server.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -75,6 +76,8 @@ export interface ControllerOptions {
     | undefined;
   /** Port for /healthz, /readyz, /metrics; undefined: no server, 0: any free port. */
   metricsPort?: number | undefined;
+  /** Also report the process's RSS, heap, CPU and GC on /metrics (the controller's own process). */
+  processMetrics?: boolean | undefined;
   log?: Logger | undefined;
 }
 
@@ -90,10 +93,14 @@ export interface ControllerHandle {
 /** Starts the controller: leader election, then watches feeding the work queue. */
 export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
   const log = options.log ?? pino({ name: "aviary" });
-  const { kubeConfig } = options;
   const routerFor = options.routerFor ?? routerForManaged;
   const notify = options.notifications ?? {};
   const metrics = new ControllerMetrics();
+  if (options.processMetrics === true) metrics.collectProcessMetrics();
+  // Everything below talks to the API server through this copy, so every request is counted.
+  const kubeConfig = countingKubeConfig(options.kubeConfig, (verb) => {
+    metrics.apiRequests.inc({ verb });
+  });
   const instance = instanceScope(options.instanceId, options.selector);
   const scope = watchScope([
     ...(options.namespaces ?? []),

@@ -99,7 +99,9 @@ async function startApiServer(
       `--tls-cert-file=${certs.servingCert}`,
       `--tls-private-key-file=${certs.servingKey}`,
       `--client-ca-file=${certs.caCert}`,
-      "--service-cluster-ip-range=10.0.0.0/24",
+      // A /20 (4,094 ClusterIPs): bench:scale's 1,000 Rollouts have two Services each.
+      // 10.0.0.1, the first address, stays the `kubernetes` Service's (certificates.ts).
+      "--service-cluster-ip-range=10.0.0.0/20",
       "--authorization-mode=RBAC",
       "--disable-admission-plugins=ServiceAccount",
       `--service-account-issuer=${url}`,
@@ -133,6 +135,9 @@ async function startControllerManager(
       "--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,clusterrole-aggregation-controller",
       "--leader-elect=false",
       "--secure-port=0",
+      // The default 20 requests/s would make Pod churn, not Aviary, the pace of bench:scale.
+      "--kube-api-qps=200",
+      "--kube-api-burst=400",
     ],
     logDir,
   );
@@ -199,7 +204,8 @@ async function startKwok(
 async function createFakeNode(kubeconfigPath: string): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const resources = { cpu: "64", memory: "256Gi", pods: "500" };
+  // Room for bench:scale's 1,000 Rollouts mid-release (a stable and a canary Pod each).
+  const resources = { cpu: "64", memory: "256Gi", pods: "5000" };
   const node = {
     apiVersion: "v1",
     kind: "Node",
