@@ -23,6 +23,7 @@ import {
 import { leaseHolder, startReplicas } from "./replicas.ts";
 import { routingOf, startSampler, type Violation } from "./sampler.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
+import { currentResourceVersion, touch, watchIsGone } from "./gone-probe.ts";
 
 /**
  * A chaos run: N concurrent releases (healthy, bad, manual; across Istio host-level,
@@ -80,8 +81,11 @@ export interface ChaosReport {
   samples: number;
   failedSamples: number;
   leaderChanges: number;
-  /** Watch errors the replicas logged that were 410 Gone (expired resourceVersion). */
+  /** Watch errors the replicas logged, and how many of them said 410 Gone. */
+  watchErrors: number;
   watchGone: number;
+  /** Per compaction: did a watch resumed from a revision before it get 410 Gone? */
+  goneProbes: boolean[];
   /** Seconds from the first new image to the last release reaching its outcome. */
   settledAfter: number;
 }
@@ -230,17 +234,23 @@ export async function runChaos(
   })();
   const etcdUrl = etcdUrlOf(options.runDir);
   const compactions: number[] = [];
+  const goneProbes: boolean[] = [];
   const restarts: number[] = [];
   const outage: number[] = [];
   const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
   const timed = Promise.all([
     (async () => {
       await at(options.compactAtMs);
+      const before = await currentResourceVersion(kc, leaseNamespace);
+      await touch(kc, leaseNamespace);
       await compactEtcd(etcdUrl);
       compactions.push(Date.now());
+      goneProbes.push(await watchIsGone(kc, leaseNamespace, before));
     })(),
     (async () => {
       await at(options.apiServerRestartAtMs);
+      const before = await currentResourceVersion(kc, leaseNamespace);
+      await touch(kc, leaseNamespace);
       restarts.push(Date.now());
       // Compacted while it is down too: every watch resumes from a compacted revision.
       await restartApiServer(options.runDir, {
@@ -250,6 +260,7 @@ export async function runChaos(
           compactions.push(Date.now());
         },
       });
+      goneProbes.push(await watchIsGone(kc, leaseNamespace, before));
     })(),
     (async () => {
       await at(options.prometheusOutage.atMs);
@@ -331,7 +342,7 @@ export async function runChaos(
       notifications: countNotifications(r, receiver.posts, t0),
     });
   }
-  const goneLines = replicas.logFiles
+  const watchFailures = replicas.logFiles
     .flatMap((file) => {
       try {
         return readFileSync(file, "utf8").split("\n");
@@ -339,10 +350,10 @@ export async function runChaos(
         return [];
       }
     })
-    .filter(
-      (line) =>
-        line.includes("watch failed") && /410|Gone|too old resource version|expired/i.test(line),
-    ).length;
+    .filter((line) => line.includes("watch failed"));
+  const goneLines = watchFailures.filter((line) =>
+    /\b410\b|Gone|too old resource version|expired/i.test(line),
+  ).length;
   return {
     faults: [
       {
@@ -362,7 +373,9 @@ export async function runChaos(
     samples: sampled.samples,
     failedSamples: sampled.failed,
     leaderChanges,
+    watchErrors: watchFailures.length,
     watchGone: goneLines,
+    goneProbes,
     settledAfter: settledAt === undefined ? NaN : since(settledAt),
   };
 }

@@ -23,7 +23,16 @@ export function chaosTables(report: ChaosReport): string {
         f.at.map((t) => t.toFixed(1)).join(", "),
       ]),
       ["leadership changes (Lease holder)", String(report.leaderChanges), ""],
-      ["watch 410 Gone seen by the replicas", String(report.watchGone), ""],
+      [
+        "probe watch from before a compaction: 410 Gone",
+        `${report.goneProbes.filter(Boolean).length}/${report.goneProbes.length}`,
+        "",
+      ],
+      [
+        "watch failures logged by the replicas (410 Gone)",
+        `${report.watchErrors} (${report.watchGone})`,
+        "",
+      ],
     ],
   );
   const classes: string[][] = [];
