@@ -1,7 +1,7 @@
 /**
  * Chaos: N concurrent releases (healthy, bad, manual; Istio host-level, Istio
  * subset-level, Gateway API HTTPRoute) under two leader-elected controller replicas
- * (separate processes), while the bench SIGKILLs a replica every 5–20 s (seeded),
+ * (separate processes), while the bench SIGKILLs a replica every 5–20 s (seeded) for 3 minutes,
  * compacts etcd, restarts the kube-apiserver (compacting etcd while it is down, so
  * watches resume into 410 Gone) and makes Prometheus unreachable for a minute. Prints
  * the faults injected and, per class, the outcomes, sampled instants with weight on a
@@ -44,6 +44,7 @@ try {
       releases: Number(args.releases),
       seed: Number(args.seed),
       killEveryMs: [5_000, 20_000],
+      killForMs: 180_000,
       compactAtMs: 20_000,
       apiServerRestartAtMs: 100_000,
       apiServerDownMs: 5_000,

@@ -43,8 +43,10 @@ export interface ChaosOptions {
   logDir: string;
   releases: number;
   seed: number;
-  /** A replica is SIGKILLed every [min, max] ms (uniform, seeded). */
+  /** A replica is SIGKILLed every [min, max] ms (uniform, seeded)... */
   killEveryMs: [number, number];
+  /** ...for this long after the releases start; then the releases must finish in calm. */
+  killForMs: number;
   /** When (ms after the releases start) etcd is compacted. */
   compactAtMs: number;
   /** When the kube-apiserver is restarted, and how long it stays down. */
@@ -160,7 +162,7 @@ export async function runChaos(
     webhookUrl: receiver.url,
     logDir: options.logDir,
     restartDelayMs: 1_000,
-    lease: { duration: "3s", renewDeadline: "2s", retryPeriod: "500ms" },
+    lease: { duration: "8s", renewDeadline: "6s", retryPeriod: "1s" },
   });
   cleanups.push(() => replicas.stop());
 
@@ -221,7 +223,7 @@ export async function runChaos(
   const killer = (async () => {
     for (;;) {
       await sleep(between(random, options.killEveryMs));
-      if (faultsOver) return;
+      if (faultsOver || Date.now() - t0 > options.killForMs) return;
       const running = replicas.identities();
       const leader = holder !== undefined && running.includes(holder) ? holder : undefined;
       // Mostly the leader (the kill that moves leadership), sometimes the standby.
@@ -297,7 +299,6 @@ export async function runChaos(
     }
   })();
   const [, settledAt] = await Promise.all([timed, settled]);
-  // Kills go on until the faults are over and every release has its outcome.
   faultsOver = true;
   await Promise.all([killer, leaseWatch]);
   log(
