@@ -16,7 +16,7 @@ export interface ReplicaOptions {
   webhookUrl: string;
   logDir: string;
   restartDelayMs: number;
-  /** Lease timings (Go durations), short so leadership moves within seconds. */
+  /** Lease timings (Go durations). */
   lease: { duration: string; renewDeadline: string; retryPeriod: string };
 }
 

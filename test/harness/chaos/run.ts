@@ -162,7 +162,7 @@ export async function runChaos(
     webhookUrl: receiver.url,
     logDir: options.logDir,
     restartDelayMs: 1_000,
-    lease: { duration: "8s", renewDeadline: "6s", retryPeriod: "1s" },
+    lease: { duration: "15s", renewDeadline: "10s", retryPeriod: "2s" },
   });
   cleanups.push(() => replicas.stop());
 
