@@ -3,6 +3,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import type { ControllerFlags } from "./cli/controller-command.ts";
 import { startController } from "./kube/controller.ts";
 import { durationMs } from "./api/duration.ts";
+import { reuseConnections } from "./kube/reuse-connections.ts";
 import { REDACT_PATHS, REDACTED } from "./notify/redaction.ts";
 
 /** The controller's JSON logger. Webhook URLs and signing keys are credentials: censored wherever a log line could carry one. */
@@ -22,6 +23,7 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
   const kubeConfig = new KubeConfig();
   if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
+  reuseConnections(kubeConfig);
   const namespaces = watchedNamespaces(flags, env);
   const leaderElect = (flags.leaderElect ?? true) && env.AVIARY_LEADER_ELECT !== "false";
   const leaseNamespace =
