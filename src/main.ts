@@ -3,6 +3,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import type { ControllerFlags } from "./cli/controller-command.ts";
 import { startController } from "./kube/controller.ts";
 import { durationMs } from "./api/duration.ts";
+import { reuseConnections } from "./kube/reuse-connections.ts";
 import { REDACT_PATHS, REDACTED } from "./notify/redaction.ts";
 
 /** The controller's JSON logger. Webhook URLs and signing keys are credentials: censored wherever a log line could carry one. */
@@ -22,6 +23,7 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
   const kubeConfig = new KubeConfig();
   if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
+  reuseConnections(kubeConfig);
   const namespaces = watchedNamespaces(flags, env);
   const leaderElect = (flags.leaderElect ?? true) && env.AVIARY_LEADER_ELECT !== "false";
   const leaseNamespace =
@@ -39,7 +41,9 @@ export async function runController(flags: ControllerFlags = {}): Promise<void> 
     instanceId,
     selector,
     prometheusAddress: flags.prometheus ?? emptyToUndefined(env.AVIARY_PROMETHEUS_ADDRESS),
-    leaderElection: leaderElect ? { namespace: leaseNamespace, identity: env.POD_NAME } : false,
+    leaderElection: leaderElect
+      ? { namespace: leaseNamespace, identity: env.POD_NAME, ...leaseTimings(env) }
+      : false,
     metricsPort,
     processMetrics: true,
     clusterName: emptyToUndefined(env.AVIARY_CLUSTER_NAME),
@@ -96,6 +100,37 @@ export function watchedNamespaces(flags: ControllerFlags, env: NodeJS.ProcessEnv
   return [...new Set(chosen)];
 }
 
+/**
+ * The leader Lease's timings, as client-go's --leader-elect-lease-duration,
+ * -renew-deadline and -retry-period: AVIARY_LEASE_DURATION (default 15s),
+ * AVIARY_LEASE_RENEW_DEADLINE (10s), AVIARY_LEASE_RETRY_PERIOD (2s). Shorter ones move
+ * leadership sooner after a replica dies, at the price of more Lease writes.
+ */
+export function leaseTimings(env: NodeJS.ProcessEnv): {
+  leaseMs?: number;
+  renewMs?: number;
+  retryMs?: number;
+} {
+  const leaseMs = durationOr(emptyToUndefined(env.AVIARY_LEASE_DURATION), "AVIARY_LEASE_DURATION");
+  const renewMs = durationOr(
+    emptyToUndefined(env.AVIARY_LEASE_RENEW_DEADLINE),
+    "AVIARY_LEASE_RENEW_DEADLINE",
+  );
+  const retryMs = durationOr(
+    emptyToUndefined(env.AVIARY_LEASE_RETRY_PERIOD),
+    "AVIARY_LEASE_RETRY_PERIOD",
+  );
+  if (leaseMs !== undefined && renewMs !== undefined && renewMs >= leaseMs)
+    throw new Error(
+      "AVIARY_LEASE_RENEW_DEADLINE must be shorter than AVIARY_LEASE_DURATION (a leader must give up before others may take over)",
+    );
+  return {
+    ...(leaseMs === undefined ? {} : { leaseMs }),
+    ...(renewMs === undefined ? {} : { renewMs }),
+    ...(retryMs === undefined ? {} : { retryMs }),
+  };
+}
+
 export function splitList(value: string | undefined): string[] {
   return (value ?? "")
     .split(",")
@@ -114,7 +149,7 @@ function durationOr(value: string | undefined, name: string): number | undefined
     return durationMs(value);
   } catch (error) {
     throw new Error(
-      `${name} / --notify-give-up-after: ${error instanceof Error ? error.message : String(error)}`,
+      `${name}${name === "AVIARY_NOTIFY_GIVE_UP_AFTER" ? " / --notify-give-up-after" : ""}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { watchedNamespaces } from "../main.ts";
+import { leaseTimings, watchedNamespaces } from "../main.ts";
 import { buildProgram } from "./program.ts";
 import { watchScope } from "../kube/informer-set.ts";
 
@@ -24,5 +24,22 @@ test("--namespaces with nothing in it is refused, naming the flag", async () => 
   await assert.rejects(
     program.parseAsync(["controller", "--namespaces", " , "], { from: "user" }),
     /--namespaces/,
+  );
+});
+
+test("the leader Lease's timings come from the environment as durations", () => {
+  assert.deepEqual(leaseTimings({}), {});
+  assert.deepEqual(
+    leaseTimings({
+      AVIARY_LEASE_DURATION: "3s",
+      AVIARY_LEASE_RENEW_DEADLINE: "2s",
+      AVIARY_LEASE_RETRY_PERIOD: "500ms",
+    }),
+    { leaseMs: 3_000, renewMs: 2_000, retryMs: 500 },
+  );
+  assert.throws(() => leaseTimings({ AVIARY_LEASE_DURATION: "soon" }), /AVIARY_LEASE_DURATION/);
+  assert.throws(
+    () => leaseTimings({ AVIARY_LEASE_DURATION: "2s", AVIARY_LEASE_RENEW_DEADLINE: "2s" }),
+    /shorter than AVIARY_LEASE_DURATION/,
   );
 });

@@ -1,4 +1,9 @@
-import { ENV_KUBECONFIG, ENV_PROM_TARGETS_FILE, ENV_PROMETHEUS_URL } from "../harness/env.ts";
+import {
+  ENV_KUBECONFIG,
+  ENV_PROM_TARGETS_FILE,
+  ENV_PROMETHEUS_URL,
+  ENV_RUN_DIR,
+} from "../harness/env.ts";
 import { startTestEnv, type TestEnv } from "../harness/testenv.ts";
 
 /**
@@ -12,6 +17,7 @@ export async function globalSetup(): Promise<void> {
   process.env[ENV_KUBECONFIG] = env.kubeconfigPath;
   process.env[ENV_PROMETHEUS_URL] = env.prometheusUrl;
   process.env[ENV_PROM_TARGETS_FILE] = env.prometheusTargetsFile;
+  process.env[ENV_RUN_DIR] = env.runDir;
 }
 
 export async function globalTeardown(): Promise<void> {

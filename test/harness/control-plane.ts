@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { TestenvBinaries } from "./binaries.ts";
@@ -7,6 +7,8 @@ import { generateCertificates, type Certificates } from "./certificates.ts";
 import { probeOk } from "./http-probe.ts";
 import {
   freePort,
+  isAlive,
+  killGroups,
   lastLogLines,
   startProcess,
   waitUntilHealthy,
@@ -87,38 +89,121 @@ async function startApiServer(
 ): Promise<string> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  const apiserver = startProcess(
-    "kube-apiserver",
-    bin.kubeApiserver,
-    [
-      `--etcd-servers=${etcdUrl}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      "--endpoint-reconciler-type=none",
-      `--secure-port=${port}`,
-      `--tls-cert-file=${certs.servingCert}`,
-      `--tls-private-key-file=${certs.servingKey}`,
-      `--client-ca-file=${certs.caCert}`,
-      // A /20 (4,094 ClusterIPs): bench:scale's 1,000 Rollouts have two Services each.
-      // 10.0.0.1, the first address, stays the `kubernetes` Service's (certificates.ts).
-      "--service-cluster-ip-range=10.0.0.0/20",
-      "--authorization-mode=RBAC",
-      "--disable-admission-plugins=ServiceAccount",
-      `--service-account-issuer=${url}`,
-      `--service-account-key-file=${certs.serviceAccountPub}`,
-      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-      "--allow-privileged=true",
-    ],
-    logDir,
-  );
+  const args = [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    "--endpoint-reconciler-type=none",
+    `--secure-port=${port}`,
+    `--tls-cert-file=${certs.servingCert}`,
+    `--tls-private-key-file=${certs.servingKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    // A /20 (4,094 ClusterIPs): bench:scale's 1,000 Rollouts have two Services each.
+    // 10.0.0.1, the first address, stays the `kubernetes` Service's (certificates.ts).
+    "--service-cluster-ip-range=10.0.0.0/20",
+    "--authorization-mode=RBAC",
+    "--disable-admission-plugins=ServiceAccount",
+    `--service-account-issuer=${url}`,
+    `--service-account-key-file=${certs.serviceAccountPub}`,
+    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+    "--allow-privileged=true",
+  ];
+  const apiserver = startProcess("kube-apiserver", bin.kubeApiserver, args, logDir);
   out.push(apiserver);
-  const tls = {
-    ca: readFileSync(certs.caCert),
-    cert: readFileSync(certs.adminCert),
-    key: readFileSync(certs.adminKey),
+  const spec: ApiServerSpec = {
+    command: bin.kubeApiserver,
+    args,
+    url,
+    pid: apiserver.pid,
+    logDir,
+    certs: { ca: certs.caCert, cert: certs.adminCert, key: certs.adminKey },
+    etcdUrl,
   };
-  await waitUntilHealthy(apiserver, () => probeOk(`${url}/readyz`, tls), 90_000);
+  await waitForApiServer(apiserver, spec);
+  writeFileSync(apiServerSpecFile(dirname(logDir)), JSON.stringify(spec, null, 2));
   return url;
+}
+
+/**
+ * How the kube-apiserver was started, kept in the run dir so any process (a test file
+ * run by the global setup, a bench) can restart it the same way: same port, same etcd,
+ * same certificates.
+ */
+interface ApiServerSpec {
+  command: string;
+  args: string[];
+  url: string;
+  /** The running process (its group), updated by each restart. */
+  pid: number;
+  logDir: string;
+  certs: { ca: string; cert: string; key: string };
+  etcdUrl: string;
+}
+
+const apiServerSpecFile = (runDir: string) => join(runDir, "kube-apiserver.json");
+
+function readApiServerSpec(runDir: string): ApiServerSpec {
+  return JSON.parse(readFileSync(apiServerSpecFile(runDir), "utf8")) as ApiServerSpec;
+}
+
+async function waitForApiServer(proc: ManagedProcess, spec: ApiServerSpec): Promise<void> {
+  const tls = {
+    ca: readFileSync(spec.certs.ca),
+    cert: readFileSync(spec.certs.cert),
+    key: readFileSync(spec.certs.key),
+  };
+  await waitUntilHealthy(proc, () => probeOk(`${spec.url}/readyz`, tls), 90_000);
+}
+
+/** The etcd client URL of the control plane started in `runDir`. */
+export function etcdUrlOf(runDir: string): string {
+  return readApiServerSpec(runDir).etcdUrl;
+}
+
+/**
+ * Restarts the kube-apiserver of the control plane in `runDir`: SIGTERM (then SIGKILL),
+ * `downMs` with no API server, then the same command line again; resolves once it is
+ * ready. `whileDown` runs in the gap (e.g. an etcd compaction).
+ */
+export async function restartApiServer(
+  runDir: string,
+  options: { downMs?: number; whileDown?: () => Promise<void> } = {},
+): Promise<void> {
+  const spec = readApiServerSpec(runDir);
+  await killGroups([spec.pid]);
+  while (isAlive(spec.pid)) await sleep(50);
+  await options.whileDown?.();
+  await sleep(options.downMs ?? 0);
+  const apiserver = startProcess("kube-apiserver", spec.command, spec.args, spec.logDir);
+  writeFileSync(apiServerSpecFile(runDir), JSON.stringify({ ...spec, pid: apiserver.pid }));
+  await waitForApiServer(apiserver, spec);
+}
+
+/**
+ * Compacts etcd's history up to its current revision (through the grpc-gateway JSON API),
+ * so every watch that resumes from an older resourceVersion gets 410 Gone. Returns the
+ * revision compacted to.
+ */
+export async function compactEtcd(etcdUrl: string): Promise<number> {
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    const response = await fetch(`${etcdUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(`etcd ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  // A range read of one key returns the store's current revision in its header.
+  const range = (await post("/v3/kv/range", { key: Buffer.from("/").toString("base64") })) as {
+    header?: { revision?: string };
+  };
+  const revision = Number(range.header?.revision ?? NaN);
+  if (!Number.isFinite(revision))
+    throw new Error(`etcd returned no revision: ${JSON.stringify(range)}`);
+  await post("/v3/kv/compaction", { revision: String(revision), physical: true });
+  return revision;
 }
 
 async function startControllerManager(

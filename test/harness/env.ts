@@ -21,12 +21,15 @@ import { REPO_ROOT, type TestEnvInfo } from "./testenv.ts";
 export const ENV_KUBECONFIG = "AVIARY_TEST_KUBECONFIG";
 export const ENV_PROMETHEUS_URL = "AVIARY_TEST_PROMETHEUS_URL";
 export const ENV_PROM_TARGETS_FILE = "AVIARY_TEST_PROM_TARGETS_FILE";
+/** The environment's run dir, for tests that restart its parts (chaos). */
+export const ENV_RUN_DIR = "AVIARY_TEST_RUN_DIR";
 
 /** Where `npm run cluster:up` leaves its coordinates. */
 export const STATE_DIR = join(REPO_ROOT, ".testenv");
 export const STATE_FILE = join(STATE_DIR, "state.json");
 
 interface Coordinates {
+  runDir?: string;
   kubeconfigPath: string;
   prometheusUrl: string;
   prometheusTargetsFile: string;
@@ -36,8 +39,14 @@ function coordinates(): Coordinates {
   const kubeconfigPath = process.env[ENV_KUBECONFIG];
   const prometheusUrl = process.env[ENV_PROMETHEUS_URL];
   const prometheusTargetsFile = process.env[ENV_PROM_TARGETS_FILE];
+  const runDir = process.env[ENV_RUN_DIR];
   if (kubeconfigPath && prometheusUrl && prometheusTargetsFile)
-    return { kubeconfigPath, prometheusUrl, prometheusTargetsFile };
+    return {
+      kubeconfigPath,
+      prometheusUrl,
+      prometheusTargetsFile,
+      ...(runDir === undefined ? {} : { runDir }),
+    };
   if (existsSync(STATE_FILE)) return JSON.parse(readFileSync(STATE_FILE, "utf8")) as TestEnvInfo;
   throw new Error(
     "No test cluster: run e2e tests with `npm run test:e2e` (its global setup starts one), " +
@@ -54,6 +63,13 @@ export function kubeConfig(): KubeConfig {
 /** The admin kubeconfig file, for tests that run the CLI or the controller as a separate process. */
 export function kubeconfigPath(): string {
   return coordinates().kubeconfigPath;
+}
+
+/** The run dir of the environment (its logs, etcd data, how its API server was started). */
+export function runDir(): string {
+  const dir = coordinates().runDir;
+  if (dir === undefined) throw new Error(`${ENV_RUN_DIR} is not set: the global setup sets it`);
+  return dir;
 }
 
 export function prometheusUrl(): string {
