@@ -4,6 +4,9 @@ import { freshDispersion, readDispersion, type DispersionState } from "./dispers
 import { readStoredCounters, type StoredCounters } from "./interval.ts";
 import { noEvidence, readEvidence, type RatioEvidence } from "./mixture.ts";
 
+/** Stable requests needed before the latency boundary is chosen (1% of them is then ≥ 2 requests). */
+export const REQUESTS_TO_CHOOSE_BOUNDARY = 200;
+
 /**
  * What the sequential judge keeps in the Rollout's status between readings: the
  * evidence so far (as logs) and the last counter readings. Plain JSON with finite
