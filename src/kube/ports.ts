@@ -70,7 +70,7 @@ export class KubePorts implements ReconcilePorts {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.replicaSets = new ReplicaSets(kubeConfig, options.cache);
     this.services = new ServiceSelectors(kubeConfig, options.cache);
-    this.pods = new PodTemplateSource(kubeConfig);
+    this.pods = new PodTemplateSource(kubeConfig, options.cache);
     this.analysis = new AnalysisSource(kubeConfig, options.prometheusAddress, (namespace) =>
       options.cache.metricTemplates(namespace),
     );

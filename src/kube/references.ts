@@ -9,9 +9,17 @@ import type { ResourceKind } from "./informer.ts";
 export interface ReferencedKind {
   resource: ResourceKind;
   names: (spec: RolloutSpecLike) => (string | undefined)[];
+  /** Watched only once some Rollout names one: most fleets use none, and there may be many. */
+  onDemand?: boolean;
 }
 
 export const SERVICE: ResourceKind = { apiVersion: "v1", kind: "Service", plural: "services" };
+
+export const DEPLOYMENT: ResourceKind = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  plural: "deployments",
+};
 
 export const REFERENCED: readonly ReferencedKind[] = [
   {
@@ -47,6 +55,7 @@ export const REFERENCED: readonly ReferencedKind[] = [
     },
     names: (s) => routingOf(s).map((r) => r?.gatewayAPI?.httpRoute?.name),
   },
+  { resource: DEPLOYMENT, names: (s) => [s.workloadRef?.name], onDemand: true },
 ];
 
 /** Read loosely: a Rollout that fails validation still names its objects. */
@@ -55,6 +64,7 @@ interface RoutingLike {
   gatewayAPI?: { httpRoute?: { name?: string } };
 }
 export interface RolloutSpecLike {
+  workloadRef?: { name?: string };
   strategy?: {
     canary?: { stableService?: string; canaryService?: string; trafficRouting?: RoutingLike };
     blueGreen?: { activeService?: string; previewService?: string; trafficRouting?: RoutingLike };
@@ -96,6 +106,13 @@ export class ReferenceIndex {
       set.add(rolloutKey);
     }
     this.refsByRollout.set(rolloutKey, [...refs]);
+  }
+
+  /** Whether any Rollout names an object of this kind. */
+  uses(resource: ResourceKind): boolean {
+    const prefix = `${resource.kind}:`;
+    for (const ref of this.rolloutsByRef.keys()) if (ref.startsWith(prefix)) return true;
+    return false;
   }
 
   /** Keys of the Rollouts that name this object. */

@@ -5,7 +5,14 @@ import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
 import { METRIC_TEMPLATE_PLURAL } from "../api/metric-template.ts";
 import type { ResourceKind } from "./informer.ts";
 import { InformerSet, type WatchScope } from "./informer-set.ts";
-import { keyOf, REFERENCED, ReferenceIndex, SERVICE } from "./references.ts";
+import {
+  DEPLOYMENT,
+  keyOf,
+  REFERENCED,
+  ReferenceIndex,
+  SERVICE,
+  type ReferencedKind,
+} from "./references.ts";
 
 export { keyOf } from "./references.ts";
 
@@ -32,6 +39,11 @@ export interface ClusterCache {
    * when that watch has not listed yet or does not hold it (then read the API server).
    */
   routingObject(plural: string, namespace: string, name: string): KubernetesObject | undefined;
+  /**
+   * A workloadRef Deployment from its watch (started once a Rollout names one); undefined
+   * until that watch has listed or when it does not hold it (then read the API server).
+   */
+  workload(namespace: string, name: string): KubernetesObject | undefined;
   /** The MetricTemplates of a namespace; undefined until their watch has listed (then list them). */
   metricTemplates(namespace: string): KubernetesObject[] | undefined;
   /** Whether the cached kinds have been listed once (what /readyz reports). */
@@ -60,12 +72,22 @@ export function startWatches(options: WatchOptions): Watches {
   const { kubeConfig, scope, enqueue, relistMs, log } = options;
   const common = { kubeConfig, relistMs, log };
   const references = new ReferenceIndex();
+  // On-demand kinds start watching when the first Rollout names one, and then stay.
+  const waiting = new Set<ReferencedKind>(REFERENCED.filter((r) => r.onDemand === true));
+  const startWhenUsed = (): void => {
+    for (const kind of waiting) {
+      if (!references.uses(kind.resource)) continue;
+      waiting.delete(kind);
+      referenced[REFERENCED.indexOf(kind)]?.start();
+    }
+  };
   const rollouts = new InformerSet(scope, {
     ...common,
     resource: ROLLOUT,
     labelSelector: options.rolloutSelector,
     onObject: (o, deleted) => {
       references.update(o, deleted);
+      if (waiting.size > 0) startWhenUsed();
       enqueue(keyOf(o));
     },
   });
@@ -105,14 +127,20 @@ export function startWatches(options: WatchOptions): Watches {
   });
   const services = referenced[REFERENCED.findIndex((r) => r.resource === SERVICE)];
   if (services === undefined) throw new Error("Services must be among the watched kinds");
+  const deployments = referenced[REFERENCED.findIndex((r) => r.resource === DEPLOYMENT)];
   const cached = [rollouts, replicaSets, services];
   const all = [rollouts, replicaSets, metricTemplates, ...referenced];
-  for (const informer of all) informer.start();
+  for (const informer of [rollouts, replicaSets, metricTemplates]) informer.start();
+  REFERENCED.forEach((kind, i) => {
+    if (kind.onDemand !== true) referenced[i]?.start();
+  });
   return {
     cache: {
       rollout: (ns, name) => rollouts.get(ns, name),
       replicaSetsOf: (ns, rollout) => replicaSets.byIndex(`${ns}/${rollout}`),
       service: (ns, name) => services.get(ns, name),
+      workload: (ns, name) =>
+        deployments?.synced === true ? deployments.get(ns, name) : undefined,
       metricTemplates: (ns) =>
         metricTemplates.synced
           ? metricTemplates.list().filter((o) => o.metadata?.namespace === ns)

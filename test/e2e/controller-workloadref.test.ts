@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AppsV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
 import {
@@ -13,7 +18,7 @@ import {
 } from "./controller-fixtures.ts";
 
 test(
-  "workloadRef: Aviary takes over a Deployment's template and scales the Deployment down once its own pods serve",
+  "workloadRef: Aviary takes over a Deployment's template, scales the Deployment down once its own pods serve, and releases a new template at once",
   { timeout: 120_000 },
   async (t) => {
     const ns = await testNamespace(t, "wr");
@@ -46,7 +51,8 @@ test(
         },
       },
     });
-    await controller(t, ns);
+    // No periodic resync in this test: only the Deployment's watch can start the release.
+    await controller(t, ns, { resyncMs: 600_000 });
     await untilStatus(ns, "Rollout Healthy", (s) => s.phase === "Healthy");
     assert.equal(
       byImage(await versions(ns), "api:1")?.replicas,
@@ -59,5 +65,17 @@ test(
       () => apps.readNamespacedDeployment({ name: "api", namespace: ns }),
       (d) => d.spec?.replicas === 0,
     );
+
+    await apps.patchNamespacedDeployment(
+      { name: "api", namespace: ns, body: { spec: { template: podTemplate("api:2") } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    await untilStatus(ns, "the new template paused at 50%", (s) => s.phase === "Paused");
+    assert.ok(
+      (byImage(await versions(ns), "api:2")?.replicas ?? 0) > 0,
+      "the canary runs the Deployment's new template",
+    );
+    // No traffic routing: a 50% step splits the replicas, and stable keeps its share.
+    assert.equal(byImage(await versions(ns), "api:1")?.replicas, 1, "stable keeps half the pods");
   },
 );

@@ -28,10 +28,11 @@ names the code that needs it; add a rule here, next to the code that needs it.
 - apiGroups: ["apps"]
   resources: ["replicasets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# spec.workloadRef: read the Deployment's template, scale it by merge patch.
+# spec.workloadRef: the Deployment's template from a watch (started once a Rollout names
+# one; src/kube/pod-template-source.ts), scaled by merge patch.
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "patch"]
+  verbs: ["get", "list", "watch", "patch"]
 # Stable/canary (active/preview) Service selectors: server-side apply of Aviary's hash
 # selector only, merge patch to remove it (src/kube/service-selectors.ts).
 - apiGroups: [""]
