@@ -1,10 +1,24 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino, type DestinationStream, type Logger } from "pino";
-import type { ControllerFlags } from "./cli/controller-command.ts";
 import { startController } from "./kube/controller.ts";
 import { durationMs } from "./api/duration.ts";
 import { reuseConnections } from "./kube/reuse-connections.ts";
 import { REDACT_PATHS, REDACTED } from "./notify/redaction.ts";
+
+/** The `aviary controller` flags (src/cli/controller-command.ts parses them). */
+export interface ControllerFlags {
+  kubeconfig?: string | undefined;
+  namespace?: string | undefined;
+  namespaces?: string[] | undefined;
+  instanceId?: string | undefined;
+  selector?: string | undefined;
+  metricsPort?: number | undefined;
+  leaderElect?: boolean | undefined;
+  leaseNamespace?: string | undefined;
+  prometheus?: string | undefined;
+  slackChannel?: string | undefined;
+  notifyGiveUpAfter?: string | undefined;
+}
 
 /** The controller's JSON logger. Webhook URLs and signing keys are credentials: censored wherever a log line could carry one. */
 export function controllerLogger(level: string, destination?: DestinationStream): Logger {

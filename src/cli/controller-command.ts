@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { runController, splitList } from "../main.ts";
+import { runController, splitList, type ControllerFlags } from "../main.ts";
 
 /** `aviary controller`: runs the controller in this process against the current kubeconfig. */
 export function registerController(program: Command): void {
@@ -47,20 +47,6 @@ export function registerController(program: Command): void {
     .action(async (flags: ControllerFlags) => {
       await runController(flags);
     });
-}
-
-export interface ControllerFlags {
-  kubeconfig?: string | undefined;
-  namespace?: string | undefined;
-  namespaces?: string[] | undefined;
-  instanceId?: string | undefined;
-  selector?: string | undefined;
-  metricsPort?: number | undefined;
-  leaderElect?: boolean | undefined;
-  leaseNamespace?: string | undefined;
-  prometheus?: string | undefined;
-  slackChannel?: string | undefined;
-  notifyGiveUpAfter?: string | undefined;
 }
 
 function namespaceList(value: string): string[] {
