@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
 import type { z } from "zod";
 import { Rollout } from "./rollout.ts";
 import type { AnalysisSpec, BlueGreenStrategy, CanaryStrategy, RolloutInput } from "./rollout.ts";
@@ -64,4 +66,33 @@ export const blueGreen = (patch: Partial<BlueGreenInput>) =>
 
 export function problemsFor(input: RolloutInput) {
   return validateRollout(Rollout.parse(input));
+}
+
+export interface ProblemRow {
+  rule: string;
+  input: RolloutInput;
+  path: string;
+  fix: RegExp;
+}
+
+/** One test per row: the problem is reported at its field, with a message that says the fix. */
+export function testProblemRows(rows: readonly ProblemRow[]): void {
+  for (const row of rows) {
+    test(`${row.rule}: reported at ${row.path} with the fix`, () => {
+      const problems = problemsFor(row.input);
+      const problem = problems.find((p) => p.path === row.path);
+      assert.ok(problem, `no problem at ${row.path}; got ${JSON.stringify(problems)}`);
+      assert.notEqual(problem.message.trim(), "");
+      assert.match(problem.message, row.fix);
+    });
+  }
+}
+
+/** One test per row: a sound variation that has no problem. */
+export function testFineRows(rows: readonly { rule: string; input: RolloutInput }[]): void {
+  for (const row of rows) {
+    test(`${row.rule} is fine`, () => {
+      assert.deepEqual(problemsFor(row.input), []);
+    });
+  }
 }

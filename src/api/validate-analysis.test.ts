@@ -1,10 +1,17 @@
-import { test, describe } from "node:test";
-import assert from "node:assert/strict";
+import { describe } from "node:test";
 import type { RolloutInput } from "./rollout.ts";
-import { analysis, blueGreen, C, canary, problemsFor } from "./rollout-input.fixture.ts";
+import {
+  analysis,
+  blueGreen,
+  C,
+  canary,
+  testFineRows,
+  testProblemRows,
+  type ProblemRow,
+} from "./rollout-input.fixture.ts";
 
 describe("validateRollout: analysis and promotion windows", () => {
-  const rows: { rule: string; input: RolloutInput; path: string; fix: RegExp }[] = [
+  const rows: ProblemRow[] = [
     {
       rule: "a metric with builtin and templateRef",
       input: analysis({
@@ -101,15 +108,7 @@ describe("validateRollout: analysis and promotion windows", () => {
     },
   ];
 
-  for (const row of rows) {
-    test(`${row.rule}: reported at ${row.path} with the fix`, () => {
-      const problems = problemsFor(row.input);
-      const problem = problems.find((p) => p.path === row.path);
-      assert.ok(problem, `no problem at ${row.path}; got ${JSON.stringify(problems)}`);
-      assert.notEqual(problem.message.trim(), "");
-      assert.match(problem.message, row.fix);
-    });
-  }
+  testProblemRows(rows);
 
   const fine: { rule: string; input: RolloutInput }[] = [
     {
@@ -117,9 +116,5 @@ describe("validateRollout: analysis and promotion windows", () => {
       input: analysis({ metrics: [{ name: "sr", builtin: "successRate" }] }),
     },
   ];
-  for (const row of fine) {
-    test(`${row.rule} is fine`, () => {
-      assert.deepEqual(problemsFor(row.input), []);
-    });
-  }
+  testFineRows(fine);
 });

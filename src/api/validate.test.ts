@@ -10,6 +10,9 @@ import {
   ISTIO,
   problemsFor,
   rollout,
+  testFineRows,
+  testProblemRows,
+  type ProblemRow,
 } from "./rollout-input.fixture.ts";
 
 test("a sound Rollout has no problems, canary or blue/green", () => {
@@ -21,7 +24,7 @@ test("a sound Rollout has no problems, canary or blue/green", () => {
 });
 
 describe("validateRollout", () => {
-  const rows: { rule: string; input: RolloutInput; path: string; fix: RegExp }[] = [
+  const rows: ProblemRow[] = [
     {
       rule: "no strategy",
       input: rollout({ strategy: {} }),
@@ -215,15 +218,7 @@ describe("validateRollout", () => {
     },
   ];
 
-  for (const row of rows) {
-    test(`${row.rule}: reported at ${row.path} with the fix`, () => {
-      const problems = problemsFor(row.input);
-      const problem = problems.find((p) => p.path === row.path);
-      assert.ok(problem, `no problem at ${row.path}; got ${JSON.stringify(problems)}`);
-      assert.notEqual(problem.message.trim(), "");
-      assert.match(problem.message, row.fix);
-    });
-  }
+  testProblemRows(rows);
 
   const fine: { rule: string; input: RolloutInput }[] = [
     {
@@ -260,11 +255,7 @@ describe("validateRollout", () => {
       input: rollout({ template: undefined, workloadRef: { name: "api" } }),
     },
   ];
-  for (const row of fine) {
-    test(`${row.rule} is fine`, () => {
-      assert.deepEqual(problemsFor(row.input), []);
-    });
-  }
+  testFineRows(fine);
 
   test("every problem is reported, not only the first", () => {
     const input = canary({
