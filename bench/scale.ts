@@ -70,6 +70,8 @@ interface Result {
   releaseSeconds: number;
   releaseWritesPerStepPerRollout: number;
   releaseRequestsByVerb: Record<string, number>;
+  /** Writes in the release per Rollout, by "verb resource" (`create events`). */
+  releaseWritesPerRolloutByResource: Record<string, number>;
   reconcileP50Seconds: number | undefined;
   reconcileP99Seconds: number | undefined;
   reconciles: number;
@@ -134,6 +136,7 @@ async function measure(size: number): Promise<Result> {
       byLabel(releaseEnd, REQUESTS, "verb"),
     );
     const writes = WRITE_VERBS.reduce((sum, verb) => sum + (releaseRequests.get(verb) ?? 0), 0);
+    const writesByResource = delta(writeKinds(releaseStart), writeKinds(releaseEnd));
     const h0 = histogram(releaseStart, RECONCILE);
     const h1 = histogram(releaseEnd, RECONCILE);
     const cpu = (s: Scrape): number => total(s, CPU);
@@ -149,6 +152,9 @@ async function measure(size: number): Promise<Result> {
       releaseSeconds,
       releaseWritesPerStepPerRollout: writes / (size * STEPS.length),
       releaseRequestsByVerb: Object.fromEntries(releaseRequests),
+      releaseWritesPerRolloutByResource: Object.fromEntries(
+        [...writesByResource].map(([kind, n]) => [kind, Math.round((n / size) * 100) / 100]),
+      ),
       reconcileP50Seconds: quantile(h0, h1, 0.5),
       reconcileP99Seconds: quantile(h0, h1, 0.99),
       reconciles: h1.count - h0.count,
@@ -221,9 +227,21 @@ function report(all: Result[]): void {
   for (const r of all)
     console.log(
       `${String(r.rollouts)}: idle requests ${describe(r.idleRequestsByVerb)}; ` +
-        `release requests ${describe(r.releaseRequestsByVerb)}; ${String(r.reconciles)} reconciles`,
+        `release requests ${describe(r.releaseRequestsByVerb)}; ${String(r.reconciles)} reconciles; ` +
+        `writes per Rollout in the release: ${describe(r.releaseWritesPerRolloutByResource)}`,
     );
   console.log(`controller logs: ${logDir}`);
+}
+
+/** Write requests by "verb resource". */
+function writeKinds(scrape: Scrape): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of scrape)
+    if (s.name === REQUESTS && (WRITE_VERBS as readonly string[]).includes(s.labels.verb ?? "")) {
+      const kind = `${s.labels.verb ?? ""} ${s.labels.resource ?? ""}`;
+      out.set(kind, (out.get(kind) ?? 0) + s.value);
+    }
+  return out;
 }
 
 function describe(counts: Record<string, number>): string {

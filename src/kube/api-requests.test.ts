@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { countingKubeConfig, kubeVerb } from "./api-requests.ts";
+import { countingKubeConfig, kubeRequest, kubeVerb } from "./api-requests.ts";
 
 const SERVER = "https://127.0.0.1:6443";
 
@@ -25,6 +25,20 @@ test("requests are named by their Kubernetes verb", () => {
     assert.equal(kubeVerb(method, `${SERVER}${path}`), verb, `${method} ${path}`);
 });
 
+test("requests name their resource, with the subresource after a slash", () => {
+  const cases: [string, string, string][] = [
+    ["POST", "/api/v1/namespaces/shop/events", "events"],
+    ["PATCH", "/apis/aviary.dev/v1alpha1/namespaces/shop/rollouts/api/status", "rollouts/status"],
+    ["PATCH", "/apis/apps/v1/namespaces/shop/replicasets/api-1/scale", "replicasets/scale"],
+    ["GET", "/apis/networking.istio.io/v1/virtualservices?watch=true", "virtualservices"],
+    ["GET", "/api/v1/namespaces/shop", "namespaces"],
+    ["GET", "/api/v1/namespaces", "namespaces"],
+    ["GET", "/version", ""],
+  ];
+  for (const [method, path, resource] of cases)
+    assert.equal(kubeRequest(method, `${SERVER}${path}`).resource, resource, `${method} ${path}`);
+});
+
 test("a counting KubeConfig counts each request and authenticates it like its source", async () => {
   const source = new KubeConfig();
   source.loadFromOptions({
@@ -34,7 +48,7 @@ test("a counting KubeConfig counts each request and authenticates it like its so
     currentContext: "x",
   });
   const verbs: string[] = [];
-  const counting = countingKubeConfig(source, (verb) => verbs.push(verb));
+  const counting = countingKubeConfig(source, ({ verb }) => verbs.push(verb));
   assert.equal(counting.getCurrentCluster()?.server, SERVER);
 
   const get = new RequestContext(`${SERVER}/api/v1/namespaces/shop/pods/p`, HttpMethod.GET);
@@ -52,7 +66,7 @@ test("a counting KubeConfig counts each request and authenticates it like its so
 
   // A copy of a counting copy counts for itself only.
   const outer: string[] = [];
-  const twice = countingKubeConfig(counting, (verb) => outer.push(verb));
+  const twice = countingKubeConfig(counting, ({ verb }) => outer.push(verb));
   await twice.applySecurityAuthentication(
     new RequestContext(`${SERVER}/api/v1/pods`, HttpMethod.GET),
   );

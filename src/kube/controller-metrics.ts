@@ -65,11 +65,14 @@ export class ControllerMetrics {
     help: "1 while this replica holds the leader Lease (or runs without election), else 0",
     registers: [this.registry],
   });
-  /** Every request to the API server, by Kubernetes verb (get, list, watch, create, update, patch, delete). */
+  /**
+   * Every request to the API server, by Kubernetes verb (get, list, watch, create, update,
+   * patch, delete) and resource (`events`, `rollouts/status`): which kind a write load is.
+   */
   readonly apiRequests = new Counter({
     name: "aviary_kube_api_requests_total",
-    help: "Requests the controller sent to the Kubernetes API server, by verb",
-    labelNames: ["verb"],
+    help: "Requests the controller sent to the Kubernetes API server, by verb and resource",
+    labelNames: ["verb", "resource"],
     registers: [this.registry],
   });
   /** Per Rollout: the abort last seen (so one abort counts once) and the metrics reported. */

@@ -98,8 +98,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const metrics = new ControllerMetrics();
   if (options.processMetrics === true) metrics.collectProcessMetrics();
   // Everything below talks to the API server through this copy, so every request is counted.
-  const kubeConfig = countingKubeConfig(options.kubeConfig, (verb) => {
-    metrics.apiRequests.inc({ verb });
+  const kubeConfig = countingKubeConfig(options.kubeConfig, ({ verb, resource }) => {
+    metrics.apiRequests.inc({ verb, resource });
   });
   const instance = instanceScope(options.instanceId, options.selector);
   const scope = watchScope([
