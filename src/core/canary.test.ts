@@ -341,3 +341,35 @@ describe("canary without traffic routing", () => {
     );
   });
 });
+
+describe("events", () => {
+  test("steps completed in one reconcile make one StepCompleted Event naming each", () => {
+    // The pause is over, and the next step's weight is already in place (as after a
+    // restart): both steps complete now, and the release waits at the manual pause.
+    const plan = decide(
+      releasing({ currentStepIndex: 1 }),
+      observed({
+        replicaSets: [rs("s1", 4), rs("c2", 2)],
+        routes: { canaryWeight: 50, headerRoutes: [] },
+      }),
+      T0 + 61_000,
+    );
+    assert.equal(plan.status.currentStepIndex, 3);
+    assert.deepEqual(
+      plan.events.filter((e) => e.reason === "StepCompleted").map((e) => e.message),
+      ["steps 2–3/4 completed (pause 1m; setWeight 50)"],
+    );
+  });
+
+  test("one step completed is one Event", () => {
+    const plan = decide(
+      releasing({ currentStepIndex: 1 }),
+      observed({ routes: { canaryWeight: 10, headerRoutes: [] } }),
+      T0 + 61_000,
+    );
+    assert.deepEqual(
+      plan.events.filter((e) => e.reason === "StepCompleted").map((e) => e.message),
+      ["step 2/4 completed (pause 1m)"],
+    );
+  });
+});

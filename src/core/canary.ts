@@ -127,6 +127,7 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
   if (promoting) {
     result = promote(d, s, services, hash, hold);
   } else {
+    const completedNow: number[] = [];
     while (index < steps.length) {
       const capacity = {
         canarySelected,
@@ -150,8 +151,8 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       st.stepStartedAt = d.nowIso;
       st.lastProgressAt = d.nowIso;
       st.stepAnalysisBaseSeconds = st.analysis?.conclusiveSeconds ?? 0;
+      completedNow.push(index);
       const completed = `step ${index}/${steps.length} completed (${describeStep(steps[index - 1])})`;
-      d.event("Normal", "StepCompleted", completed);
       d.notify({
         id: `${hash}:stepCompleted:${index}`,
         kind: "stepCompleted",
@@ -160,6 +161,8 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
         message: `Canary ${hash}: ${completed}.`,
       });
     }
+    if (completedNow.length > 0)
+      d.event("Normal", "StepCompleted", stepsCompleted(steps, completedNow));
     if (index >= steps.length && result.done) result = promote(d, s, services, hash, hold);
     else if (st.canaryScale !== undefined)
       d.scale(
@@ -183,6 +186,20 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       deadline: false,
     };
   report(d, s, result);
+}
+
+/**
+ * One Event for the steps completed in one reconcile ("steps 3–4/6 completed (setWeight
+ * 50; pause 30s)"), as it is one change of state: an Event each would be one more API
+ * write per step for the same news (each step still has its own notification).
+ */
+function stepsCompleted(steps: readonly Step[], completed: readonly number[]): string {
+  const first = completed[0] ?? 0;
+  const last = completed[completed.length - 1] ?? first;
+  const described = completed.map((n) => describeStep(steps[n - 1])).join("; ");
+  return first === last
+    ? `step ${String(first)}/${String(steps.length)} completed (${described})`
+    : `steps ${String(first)}–${String(last)}/${String(steps.length)} completed (${described})`;
 }
 
 function runStep(
