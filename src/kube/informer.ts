@@ -195,8 +195,7 @@ export class SupervisedInformer {
   }
 
   private put(object: KubernetesObject): void {
-    // Never read, and often the largest part of an object: not worth keeping per object.
-    if (object.metadata !== undefined) delete object.metadata.managedFields;
+    slimForCache(object);
     const key = keyOf(object);
     const old = this.store.get(key);
     if (old !== undefined && old.metadata?.resourceVersion === object.metadata?.resourceVersion)
@@ -254,4 +253,24 @@ export function watchPath(resource: ResourceKind, namespace: string | undefined)
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : JSON.stringify(error);
+}
+
+/** kubectl's (and Argo CD's client-side apply's) copy of the whole object, as JSON. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * Drops, in place, what the controller never reads and what is often most of an object:
+ * managedFields, and the last-applied copy client-side apply keeps in an annotation (it
+ * doubles every object a GitOps tool manages). Cached objects are never written back
+ * whole (writes are patches and server-side applies of Aviary's own fields), so nothing
+ * dropped here can be lost on the server.
+ */
+export function slimForCache(object: KubernetesObject): void {
+  const metadata = object.metadata;
+  if (metadata === undefined) return;
+  delete metadata.managedFields;
+  if (metadata.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined) {
+    const { [LAST_APPLIED_ANNOTATION]: _dropped, ...rest } = metadata.annotations;
+    metadata.annotations = rest;
+  }
 }
