@@ -32,4 +32,6 @@ COPY --from=build /src/dist ./dist
 # A fixed numeric UID/GID (the chart's runAsUser), owning nothing: the app is read-only.
 USER 65532:65532
 EXPOSE 8080
-ENTRYPOINT ["node", "bin/aviary.js", "controller"]
+# The bundled CLI (scripts/bundle-controller.ts) and a small young generation: together about
+# 40 MB less RSS than the per-file dist/ with Node's default 16 MB semi-spaces (bench:scale).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli/main.bundle.js", "controller"]

@@ -173,5 +173,3 @@ function numberOr(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value === undefined || value === "" || !Number.isInteger(n) ? fallback : n;
 }
-
-if (import.meta.url === `file://${process.argv[1] ?? ""}`) await runController();

@@ -70,9 +70,8 @@ export async function buildProductionLayout(dir: string): Promise<ProductionLayo
   );
   const tsc = join(REPO_ROOT, "node_modules/.bin/tsc");
   await run(tsc, ["-p", join(REPO_ROOT, "tsconfig.build.json"), "--outDir", join(dir, "dist")]);
-  await run(process.execPath, [join(REPO_ROOT, "scripts/build-info.ts"), join(dir, "dist")], {
-    cwd: REPO_ROOT,
-  });
+  for (const script of ["scripts/build-info.ts", "scripts/bundle-controller.ts"])
+    await run(process.execPath, [join(REPO_ROOT, script), join(dir, "dist")], { cwd: REPO_ROOT });
   const { stdout } = await run("npm", ["ls", "--omit=dev", "--all", "--parseable"], {
     cwd: dir,
     maxBuffer: 16 * 1024 * 1024,
