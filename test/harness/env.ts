@@ -76,6 +76,11 @@ export function prometheusUrl(): string {
   return coordinates().prometheusUrl;
 }
 
+/** The file_sd file Prometheus scrapes its targets from (registerScrapeTarget writes it). */
+export function prometheusTargetsFile(): string {
+  return coordinates().prometheusTargetsFile;
+}
+
 /** Creates a namespace for this test and deletes it when the test ends. */
 export async function testNamespace(t: TestContext, prefix = "e2e"): Promise<string> {
   const kc = kubeConfig();

@@ -64,11 +64,13 @@ const template = (image: string) => ({
 
 function steps(kind: Kind): unknown[] {
   if (kind === "manual") return [{ setWeight: MANUAL_WEIGHT }, { pause: {} }];
+  // The last step gates the promotion on the analysis, as a release that must not promote
+  // a bad canary does: pauses alone end on time, whatever the evidence so far.
   return [
     { setWeight: 20 },
     { pause: { duration: "10s" } },
     { setWeight: 50 },
-    { pause: { duration: "10s" } },
+    { analysis: { duration: "20s" } },
   ];
 }
 

@@ -74,6 +74,8 @@ export interface ReleaseResult {
   detail: string;
   halfRouted: string | undefined;
   notifications: NotificationCount;
+  /** The status as the run saw it change (seconds after the releases started). */
+  history: string[];
 }
 
 export interface ChaosReport {
@@ -103,6 +105,18 @@ async function inBatches<T, R>(
   for (let i = 0; i < items.length; i += size)
     out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
   return out;
+}
+
+/** Phase, step, weight, the analysis verdict with each metric's evidence, and the message. */
+function statusLine(s: RolloutStatus): string {
+  const metrics = (s.analysis?.metrics ?? [])
+    .map((m) => `${m.name} ${m.verdict} e=${m.evidence?.toPrecision(3) ?? "-"}`)
+    .join(", ");
+  const analysis =
+    s.analysis === undefined
+      ? ""
+      : ` analysis ${s.analysis.verdict} (${String(s.analysis.samples)} samples${metrics === "" ? "" : `; ${metrics}`})`;
+  return `${s.phase ?? "-"} step ${String(s.currentStepIndex ?? "-")} weight ${String(s.canaryWeight ?? "-")}${analysis}: ${s.message ?? ""}`;
 }
 
 const tolerant = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
@@ -167,10 +181,20 @@ export async function runChaos(
   cleanups.push(() => replicas.stop());
 
   const statuses = new Map<string, RolloutStatus>();
+  // Each release's status as it changed, for the report of a release that went wrong.
+  const histories = new Map<string, string[]>();
+  let t0 = Date.now();
   const readStatuses = async () => {
     await inBatches(releases, 10, async (r) => {
       const s = await tolerant(rolloutStatus(kc, r.namespace));
-      if (s !== undefined) statuses.set(r.namespace, s);
+      if (s === undefined) return;
+      statuses.set(r.namespace, s);
+      const line = statusLine(s);
+      const history = histories.get(r.namespace) ?? [];
+      if (history[history.length - 1]?.endsWith(line) !== true) {
+        history.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${line}`);
+        histories.set(r.namespace, history);
+      }
     });
   };
   const until = async (
@@ -204,7 +228,8 @@ export async function runChaos(
   log("chaos: v1 Healthy everywhere; starting the releases and the faults");
 
   const sampler = startSampler(kc, (ns) => inScope.has(ns), options.sampleEveryMs);
-  const t0 = Date.now();
+  t0 = Date.now();
+  histories.clear();
   const since = (at: number) => Math.round((at - t0) / 100) / 10;
   await inBatches(releases, 10, (r) => setImage(kc, r.namespace, "api:2"));
 
@@ -340,6 +365,7 @@ export async function runChaos(
       got: outcomes.get(r.namespace) ?? "in progress",
       detail: `${s.phase ?? "-"} step ${s.currentStepIndex ?? "-"}: ${s.message ?? ""}`,
       halfRouted: halfRouted(routing, s.stableHash),
+      history: histories.get(r.namespace) ?? [],
       notifications: countNotifications(r, receiver.posts, t0),
     });
   }

@@ -87,7 +87,7 @@ export function chaosProblems(report: ChaosReport): string[] {
       .filter((r) => r.got !== r.expected)
       .map(
         (r) =>
-          `${r.release.namespace} (${r.release.kind}, ${r.release.routing}): expected ${r.expected}, got ${r.got} (${r.detail})`,
+          `${r.release.namespace} (${r.release.kind}, ${r.release.routing}): expected ${r.expected}, got ${r.got} (${r.detail})\n    ${r.history.slice(-25).join("\n    ")}`,
       ),
     ...report.results
       .filter((r) => r.halfRouted !== undefined)
