@@ -3,7 +3,10 @@
  * of real-looking traffic: bursty errors, shared incidents, a service that breaks its own
  * bound, latency through Istio's histogram buckets, low traffic.
  *
- *   npm run -s bench:detect [-- --runs N] [--json]
+ *   npm run -s bench:detect [-- --runs N] [--only TEXT] [--json]
+ *
+ * `--only TEXT` runs only the cells whose name contains TEXT (e.g. "θ=3"); each cell keeps
+ * its seeds, so its figures are the same as in a full run.
  *
  * Each run is one canary release under the project's default analysis spec (30 s
  * interval, success rate ≥ 99% and P99 ≤ 500 ms, α = 0.01): steps of 5/10/20/50% traffic
@@ -349,9 +352,10 @@ function runCell(s: Scenario, index: number, runs: number): Cell {
   };
 }
 
-function parseArgs(argv: string[]): { json: boolean; runs: number } {
+function parseArgs(argv: string[]): { json: boolean; runs: number; only: string[] } {
   let json = false;
   let runs = 200;
+  const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--json") json = true;
@@ -364,14 +368,21 @@ function parseArgs(argv: string[]): { json: boolean; runs: number } {
         process.exit(2);
       }
       runs = value;
+    } else if (arg === "--only") {
+      const text = argv[++i];
+      if (text === undefined || text === "") {
+        console.error("--only needs part of a cell's name, e.g. --only θ=3");
+        process.exit(2);
+      }
+      only.push(text);
     } else {
       console.error(
-        `unknown argument "${arg ?? ""}"; usage: npm run -s bench:detect -- [--json] [--runs N]`,
+        `unknown argument "${arg ?? ""}"; usage: npm run -s bench:detect -- [--json] [--runs N] [--only TEXT]`,
       );
       process.exit(2);
     }
   }
-  return { json, runs };
+  return { json, runs, only };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
@@ -462,9 +473,12 @@ function targets(cells: Cell[]): string[] {
 }
 
 function main(): void {
-  const { json, runs } = parseArgs(process.argv.slice(2));
+  const { json, runs, only } = parseArgs(process.argv.slice(2));
   const began = performance.now();
-  const cells = SCENARIOS.map((s, i) => runCell(s, i, runs));
+  // Seeds follow each cell's place in SCENARIOS, so a selected cell runs as in the full table.
+  const cells = SCENARIOS.flatMap((s, i) =>
+    only.length === 0 || only.some((text) => s.name.includes(text)) ? [runCell(s, i, runs)] : [],
+  );
   const elapsed = (performance.now() - began) / 1000;
   if (json) {
     console.log(
@@ -486,6 +500,7 @@ function main(): void {
   console.log(powerCost(cells).join("\n"));
   console.log("");
   console.log(targets(cells).join("\n"));
+  if (only.length > 0) console.log("(--only: the targets cover the selected cells only)");
   const blames = cells
     .filter((c) => c.scenario.group === "A/A")
     .flatMap((c) => c.messages.slice(0, 2).map((m) => `  ${c.scenario.name}: ${m}`));

@@ -6,6 +6,7 @@ import { applyMergePatch } from "../runtime/merge-patch.ts";
 import type { VersionBehaviour } from "../sim/traffic-model.ts";
 import { simulateReadings } from "../../test/fixtures/readings.ts";
 import type { JudgeMemory, Judgement, MetricsSample } from "./judge.ts";
+import { foldGuards, intervalNull } from "./absolute-guard.ts";
 import { judgeSequential } from "./sequential.ts";
 
 const spec = (metrics: unknown[]): Spec => AnalysisSpec.parse({ metrics });
@@ -237,5 +238,35 @@ describe("absolute guard: memory", () => {
     const guards = next.memory.guards as Record<string, { canary: { requests: number } }>;
     const interval = (samples[10]?.canary?.requests ?? 0) - (samples[9]?.canary?.requests ?? 0);
     assert.equal(guards["success-rate"]?.canary.requests, interval);
+  });
+});
+
+describe("absolute guard: one burst's say", () => {
+  test("an interval adds at most 2.5·√w to the guard, w being its burst discount", () => {
+    const metric = minSuccess99.metrics[0];
+    assert.ok(metric);
+    const counts = (requests: number, errors: number) => ({
+      requests,
+      errors,
+      buckets: [],
+      observed: requests,
+    });
+    // A canary burst: 30% of 1000 requests fail; stable is clean.
+    const canary = counts(1_000, 300);
+    const stable = counts(19_000, 20);
+    for (const kappa of [0, 0.1, 1]) {
+      const guard = foldGuards([metric], {}, canary, stable, { errors: kappa, latency: 0 })[
+        metric.name
+      ];
+      assert.ok(guard);
+      const p0 = intervalNull(0.01, { requests: 19_000, bad: 20 }, 1 + kappa * 20);
+      const weight = 1 / (1 + kappa * 1_000 * p0);
+      const cap = 2.5 * Math.sqrt(weight);
+      assert.ok(
+        guard.logs.every((l) => l <= cap + 1e-12),
+        `κ ${kappa}: ${guard.logs.join(", ")}`,
+      );
+      assert.ok(Math.abs(Math.max(...guard.logs) - cap) < 1e-12, `κ ${kappa}: reaches the cap`);
+    }
   });
 });

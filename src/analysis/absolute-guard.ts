@@ -1,7 +1,7 @@
 import type { MetricSpec } from "../api/rollout.ts";
 import { countAbove, finiteBuckets } from "./histogram.ts";
 import { formatEvidence, formatPercent, type IntervalCounts } from "./interval.ts";
-import { INTERVAL_LOG_CAP, logMeanExp } from "./mixture.ts";
+import { intervalCap, logMeanExp } from "./mixture.ts";
 
 /**
  * The bounds a user writes on built-in metrics (`successRate` min, `latencyP99` max), held
@@ -158,6 +158,8 @@ function foldOne(
   const p0 = intervalNull(memory.p0, s, s ? 1 + kappa * s.bad : 1);
   const counted = p0 < 1 && c.requests > 0;
   const weight = 1 / (1 + kappa * c.requests * p0);
+  // The cap shrinks with the discount, as the comparison's does (mixture.ts).
+  const cap = intervalCap(weight);
   return {
     p0: memory.p0,
     logs: memory.logs.map((l, j) =>
@@ -166,11 +168,7 @@ function foldOne(
             -LOG_CAP,
             Math.min(
               LOG_CAP,
-              l +
-                Math.min(
-                  INTERVAL_LOG_CAP,
-                  weight * logRatio(p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1),
-                ),
+              l + Math.min(cap, weight * logRatio(p0, c.requests, c.bad, BOUND_MULTIPLES[j] ?? 1)),
             ),
           )
         : l,

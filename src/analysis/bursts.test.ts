@@ -4,7 +4,7 @@ import { AnalysisSpec, type AnalysisSpec as Spec } from "../api/rollout.ts";
 import { binomial, seededRandom, type Random } from "../sim/random.ts";
 import { discountFor, freshDispersion, updateDispersion } from "./dispersion.ts";
 import type { JudgeMemory, Judgement, MetricsSample } from "./judge.ts";
-import { judgeSequential } from "./sequential.ts";
+import { judgeSequential, releaseShares } from "./sequential.ts";
 
 /** One interval of both versions: requests and errors. */
 interface Counts {
@@ -184,18 +184,41 @@ describe("sequential judge: burst discount", () => {
 });
 
 describe("sequential judge: one bound per release", () => {
-  test("every built-in metric gets an equal share of 0.9·α, shown as its bound", () => {
+  test("error rates get 4/5 of 0.9·α and latency 1/5, fixed by the spec and shown as each metric's bound", () => {
     const samples = readings(bursty(2, { rps: 50, p0: 0.005, cv: 0, intervals: 3 }));
     const two = run(defaults, samples).at(-1);
     assert.deepEqual(
       two?.metrics.map((m) => m.bound),
-      [222, 222],
+      [139, 556],
     );
     const one = run(successOnly, samples).at(-1);
     assert.deepEqual(
       one?.metrics.map((m) => m.bound),
       [111],
     );
+    const three = AnalysisSpec.parse({
+      metrics: [
+        { name: "errors-a", builtin: "successRate", min: 99 },
+        { name: "errors-b", builtin: "successRate", min: 98 },
+        { name: "p99-latency", builtin: "latencyP99", max: 500 },
+      ],
+    });
+    assert.deepEqual(
+      run(three, samples)
+        .at(-1)
+        ?.metrics.map((m) => m.bound),
+      [250, 250, 1000],
+    );
+  });
+
+  test("the shares sum to 1 whatever built-ins the spec lists (so the average is an e-process)", () => {
+    const sr = { name: "s", builtin: "successRate" as const };
+    const lat = { name: "l", builtin: "latencyP99" as const };
+    for (const metrics of [[sr], [lat], [sr, lat], [lat, sr, sr], [lat, lat]]) {
+      const shares = releaseShares(metrics);
+      assert.equal(shares.length, metrics.length);
+      assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-12, shares.join(","));
+    }
   });
 
   test("a failure names the release's combined evidence", () => {

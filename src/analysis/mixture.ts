@@ -8,10 +8,21 @@
  * ratios π(θ_alt)/π(θ_null) are test martingales under the null however q moves, so by
  * Ville's inequality their mixture crosses 1/α with probability at most α, however often
  * it is looked at. Everything is kept as logs, so memory never holds Infinity.
+ *
+ * The mixture's weights over the alternatives are fixed in the code, so they are chosen
+ * before any data: any fixed weights summing to 1 give a test martingale.
  */
 
 /** Alternatives of the failure test (H0: θ ≤ 1): the canary is worse than stable. */
 export const WORSE_RATIOS = [1.5, 2, 3, 5, 10] as const;
+/**
+ * Prior weight of each alternative in WORSE_RATIOS (normalised below). Most of the mass is
+ * on θ = 2–3, the regressions a release should catch fastest; θ = 10 also trips the
+ * catastrophic guard, and a burst that looks like θ = 10 for one interval gets little say.
+ */
+const WORSE_PRIOR = [1, 2, 2, 1, 0.5] as const;
+const priorTotal = WORSE_PRIOR.reduce((a, b) => a + b, 0);
+export const WORSE_WEIGHTS: readonly number[] = WORSE_PRIOR.map((w) => w / priorTotal);
 /** Alternatives of the mirror test (H0: θ ≥ 2): the canary is no worse than stable. */
 export const NO_WORSE_RATIOS = [1, 0.75, 0.5] as const;
 const WORSE_NULL = 1;
@@ -21,6 +32,18 @@ const WORSE_NULL = 1;
  * discount under-predicted can do, so no single interval decides a release alone.
  */
 export const INTERVAL_LOG_CAP = 2.5;
+
+/**
+ * The cap of a rollback test's interval discounted by `weight` (fixed before its counts):
+ * INTERVAL_LOG_CAP·√weight. A discounted log likelihood ratio w·ℓ has a spread of about
+ * √w times an iid interval's (Var(wℓ) = w²·φ·I with w = 1/φ), so this is the same number
+ * of its standard deviations whatever the bursts. At high dispersion one burst can then
+ * add only a small step and must recur over many intervals to roll back; a cap that is
+ * itself predictable keeps E[min(c_t, X_t) | past] ≤ E[X_t | past] ≤ 1.
+ */
+export function intervalCap(weight: number): number {
+  return INTERVAL_LOG_CAP * Math.sqrt(Math.min(1, Math.max(0, weight)));
+}
 const NO_WORSE_NULL = 2;
 
 /** Log likelihood ratios of each alternative of both tests, summed over intervals. */
@@ -65,12 +88,14 @@ export function addInterval(
 ): RatioEvidence {
   if (!(canaryRequests > 0 && stableRequests > 0) || canaryBad + stableBad === 0) return evidence;
   const q = canaryRequests / (canaryRequests + stableRequests);
+  const cap = intervalCap(weight);
   return {
     worse: WORSE_RATIOS.map(
       (t, j) =>
         (evidence.worse[j] ?? 0) +
-        Math.min(INTERVAL_LOG_CAP, weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL)),
+        Math.min(cap, weight * logRatio(canaryBad, stableBad, q, t, WORSE_NULL)),
     ),
+    // The mirror test only permits early promotion; it keeps the fixed cap.
     noWorse: NO_WORSE_RATIOS.map(
       (t, j) =>
         (evidence.noWorse[j] ?? 0) +
@@ -94,9 +119,17 @@ export function logMeanExp(logs: readonly number[]): number {
   return top + Math.log(sum / logs.length);
 }
 
-/** Log of the mixture e-value that the canary is worse than stable. */
+/** log(Σ_j weights_j·exp(l_j)) for weights summing to 1, computed without overflow. */
+export function logWeightedMeanExp(logs: readonly number[], weights: readonly number[]): number {
+  if (logs.length === 0) return 0;
+  const top = Math.max(...logs);
+  const sum = logs.reduce((s, l, j) => s + (weights[j] ?? 0) * Math.exp(l - top), 0);
+  return top + Math.log(sum);
+}
+
+/** Log of the mixture e-value that the canary is worse than stable (weights WORSE_WEIGHTS). */
 export function logEvidenceWorse(evidence: RatioEvidence): number {
-  return logMeanExp(evidence.worse);
+  return logWeightedMeanExp(evidence.worse, WORSE_WEIGHTS);
 }
 
 /** Log of the mixture e-value that the canary is no worse than stable (θ < 2). */

@@ -6,7 +6,13 @@ import { predictedInflation, updateDispersion, type DispersionState } from "./di
 import { addBuckets, boundaryWithFractionAbove, countAbove } from "./histogram.ts";
 import { usableReading, intervalCounts, type IntervalCounts } from "./interval.ts";
 import type { Judge, JudgeMemory, Judgement, MetricsSample } from "./judge.ts";
-import { addEvidence, addInterval, logEvidenceWorse, logMeanExp, noEvidence } from "./mixture.ts";
+import {
+  addEvidence,
+  addInterval,
+  logEvidenceWorse,
+  logWeightedMeanExp,
+  noEvidence,
+} from "./mixture.ts";
 import {
   freshMemory,
   readSequentialMemory,
@@ -27,17 +33,40 @@ import {
  * interval's canary share, so a shared incident adds no evidence; each interval's
  * evidence is discounted for bursts by a weight fixed before its counts are seen
  * (dispersion.ts). One α bounds the whole release: the catastrophic guard spends a
- * tenth of it, and the rest is shared by the average of every built-in metric's
+ * tenth of it, and the rest is shared by a weighted average of every built-in metric's
  * e-processes (canary-vs-stable and its min/max guard), which is an e-process itself
- * (Vovk & Wang); the release rolls back when that average reaches 1/α. A mirror test per
+ * (Vovk & Wang) because the weights are fixed by the spec before any data and sum to 1;
+ * the release rolls back when that average reaches 1/α. A mirror test per
  * metric reports Passed when the canary is no worse, which only permits early promotion.
  * Latency is tested the same way on requests slower than a bucket near stable's P99.
  */
 
 /** The share of α the catastrophic guard spends; the rest goes to the metrics. */
 const CATASTROPHE_SHARE = 0.1;
-/** Within a metric with a min/max guard: the share of the canary-vs-stable test. */
-const COMPARISON_SHARE = 2 / 3;
+/**
+ * Within a metric with a min/max guard: the share of the canary-vs-stable test. The guard
+ * only leads when stable cannot be compared with (little stable traffic, or stable
+ * failing too), where it is strong anyway; the comparison carries ordinary regressions.
+ */
+const COMPARISON_SHARE = 0.8;
+
+/**
+ * Relative share of the release's α by kind of built-in metric, normalised over the
+ * metrics the spec lists (so it depends on the spec only, never on data). Error rates get
+ * most of it: most regressions show there, and a slow latency regression, judged on the
+ * requests above a bucket near stable's P99, still piles up evidence at a fifth of the
+ * budget (bench:detect: P99 ×1.5).
+ */
+const RELEASE_SHARE = { successRate: 4, latencyP99: 1 } as const;
+
+/** Each built-in metric's fixed share of the metrics' α (they sum to 1). */
+export function releaseShares(builtins: readonly MetricSpec[]): number[] {
+  const raw: number[] = builtins.map((m) =>
+    m.builtin === undefined ? 0 : RELEASE_SHARE[m.builtin],
+  );
+  const total = raw.reduce((a, b) => a + b, 0);
+  return raw.map((r) => r / total);
+}
 
 /** "Slow" means slower than the smallest bucket bound that at most 1% of stable's requests exceed. */
 const SLOW_FRACTION = 0.01;
@@ -97,12 +126,17 @@ export function judgeSequential(
 
   const alphaMetrics = spec.alpha * (1 - CATASTROPHE_SHARE);
   const builtins = spec.metrics.filter((m) => m.builtin !== undefined);
-  const metricBound = builtins.length / alphaMetrics;
+  const shares = releaseShares(builtins);
   const tests: MetricTest[] = builtins.map((metric) =>
     metricTest(metric, next, guardOutcome(metric, next.guards[metric.name], spec.minRequests)),
   );
   const logRelease =
-    tests.length > 0 ? logMeanExp(tests.map((t) => t.logEvidence)) : Number.NEGATIVE_INFINITY;
+    tests.length > 0
+      ? logWeightedMeanExp(
+          tests.map((t) => t.logEvidence),
+          shares,
+        )
+      : Number.NEGATIVE_INFINITY;
   const releaseFails = tests.length > 0 && logRelease >= Math.log(1 / alphaMetrics);
   const blamed = releaseFails
     ? tests.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a))
@@ -111,8 +145,11 @@ export function judgeSequential(
   const metrics: MetricStatus[] = [];
   const failures: Record<string, number> = { ...next.failures };
   for (const metric of spec.metrics) {
-    const test = tests.find((t) => t.metric === metric);
+    const index = tests.findIndex((t) => t.metric === metric);
+    const test = tests[index];
     if (test) {
+      // What this metric would need alone: its share of the metrics' α.
+      const metricBound = 1 / (alphaMetrics * (shares[index] ?? 1));
       const figures =
         metric.builtin === "successRate"
           ? errorFigures(canary, stable)
