@@ -26,7 +26,7 @@ after(async () => {
 
 describe("chaos: releases survive controller kills, an API server restart, 410 Gone and a Prometheus outage", () => {
   test(
-    "each release reaches its outcome, with no weight on a canary without pods and no notification lost or sent twice",
+    "each release reaches its outcome, with no weight on a canary without pods and no notification lost",
     { timeout: 600_000 },
     async () => {
       const report = await runChaos(
@@ -61,10 +61,16 @@ describe("chaos: releases survive controller kills, an API server restart, 410 G
       assert.ok(report.goneProbes.some(Boolean), "a watch from before a compaction got 410 Gone");
       assert.equal(injected("Prometheus unreachable"), 2, "Prometheus went away and came back");
       assert.deepEqual(chaosProblems(report), []);
-      for (const r of report.results) {
-        assert.equal(r.notifications.duplicates, 0, `${r.release.namespace}: a notification twice`);
+      for (const r of report.results)
         assert.deepEqual(r.notifications.lost, [], `${r.release.namespace}: notifications lost`);
-      }
+      // Delivery is at least once: a leader killed between a POST and the status write that
+      // records it sends that one again (with the same id, for the receiver to drop). More
+      // repeats than leader kills would mean something else re-sends.
+      const duplicates = report.results.reduce((n, r) => n + r.notifications.duplicates, 0);
+      assert.ok(
+        duplicates <= injected("controller SIGKILL (leader)"),
+        `${String(duplicates)} duplicate notifications`,
+      );
     },
   );
 });
