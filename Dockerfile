@@ -32,6 +32,8 @@ COPY --from=build /src/dist ./dist
 # A fixed numeric UID/GID (the chart's runAsUser), owning nothing: the app is read-only.
 USER 65532:65532
 EXPOSE 8080
-# The bundled CLI (scripts/bundle-controller.ts) and a small young generation: together about
-# 40 MB less RSS than the per-file dist/ with Node's default 16 MB semi-spaces (bench:scale).
-ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli/main.bundle.js", "controller"]
+# The bundled CLI (scripts/bundle-controller.ts), a small young generation, and V8 tuned for
+# size: V8 otherwise lets the heap grow to ~170 MB of garbage on a cold start over 1,000
+# Rollouts and keeps those pages resident. bench:scale at 1,000 Rollouts: RSS 281 -> 153 MB,
+# for about 40% more CPU seconds.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/cli/main.bundle.js", "controller"]
