@@ -51,6 +51,8 @@ export async function startBenchController(options: StartOptions): Promise<Bench
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
+      // The image's ENV (imageRecipe), then the chart's.
+      ...image.env,
       NODE_ENV: "production",
       NODE_OPTIONS: "",
       POD_NAME: "aviary-bench-scale",
@@ -94,13 +96,19 @@ export async function startBenchController(options: StartOptions): Promise<Bench
 }
 
 /** The Dockerfile's `ENTRYPOINT ["node", ...flags, script, ...args]`, split up. */
-function entrypoint(): { nodeFlags: string[]; script: string; args: string[] } {
-  const [node, ...rest] = imageRecipe().entrypoint;
+function entrypoint(): {
+  nodeFlags: string[];
+  script: string;
+  args: string[];
+  env: Record<string, string>;
+} {
+  const recipe = imageRecipe();
+  const [node, ...rest] = recipe.entrypoint;
   const at = rest.findIndex((part) => !part.startsWith("-"));
   const script = rest[at];
   if (node !== "node" || script === undefined)
     throw new Error("the Dockerfile's ENTRYPOINT is no longer `node [flags] script ...`");
-  return { nodeFlags: rest.slice(0, at), script, args: rest.slice(at + 1) };
+  return { nodeFlags: rest.slice(0, at), script, args: rest.slice(at + 1), env: recipe.env };
 }
 
 /** dist/ older than src/ measures old code: say so in the report. */

@@ -261,3 +261,26 @@ describe("analysis: a header route no request carries", () => {
     assert.match(plan.status.message ?? "", /inconclusive/);
   });
 });
+
+describe("analysis time", () => {
+  test("a reading after a long gap counts one interval toward the conclusive time, not the gap", () => {
+    const r = analysed("sequential");
+    const healthy = { canary: counters(1_000, 0), stable: counters(1_000, 0) };
+    let plan = run(r, [healthy]);
+    const before = plan.status.analysis?.conclusiveSeconds ?? 0;
+    // The next reading comes 10 minutes later (Prometheus was away, the controller restarted).
+    r.status = plan.status;
+    const later = T0 + 30_000 + 600_000;
+    plan = decide(
+      r,
+      seen({
+        at: new Date(later).toISOString(),
+        canary: counters(21_000, 0),
+        stable: counters(21_000, 0),
+      }),
+      later,
+    );
+    assert.equal(plan.status.analysis?.samples, 2);
+    assert.equal((plan.status.analysis?.conclusiveSeconds ?? 0) - before, 30);
+  });
+});

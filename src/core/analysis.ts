@@ -43,7 +43,13 @@ export function foldSample(
   const judgement = judgeFor(spec.judge).judge(spec, status.judge, sample);
   const last = ms(status.lastSampleAt);
   const at = ms(sample.at);
-  const elapsed = last !== undefined && at !== undefined ? Math.max(0, (at - last) / 1000) : 0;
+  // One reading is one interval of evidence, however long the gap before it (Prometheus
+  // away, a controller restart): the judge caps what one interval can add, so a reading
+  // after a gap must not also count the whole gap toward an analysis step's duration.
+  const elapsed =
+    last !== undefined && at !== undefined
+      ? Math.min(Math.max(0, (at - last) / 1000), durationMs(spec.interval) / 1000)
+      : 0;
   return {
     ...status,
     verdict: judgement.verdict,

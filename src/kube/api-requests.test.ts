@@ -64,12 +64,13 @@ test("a counting KubeConfig counts each request and authenticates it like its so
   );
   assert.deepEqual(verbs, ["get", "patch"]);
 
-  // A copy of a counting copy counts for itself only.
+  // A copy decorates its source: a request through a copy of a counting copy counts in
+  // both, as it would reach a source that records requests itself.
   const outer: string[] = [];
   const twice = countingKubeConfig(counting, ({ verb }) => outer.push(verb));
   await twice.applySecurityAuthentication(
     new RequestContext(`${SERVER}/api/v1/pods`, HttpMethod.GET),
   );
   assert.deepEqual(outer, ["list"]);
-  assert.deepEqual(verbs, ["get", "patch"]);
+  assert.deepEqual(verbs, ["get", "patch", "list"]);
 });

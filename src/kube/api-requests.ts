@@ -59,7 +59,8 @@ function verbOf(method: string, url: URL, resourceSegments: number): string {
  * A KubeConfig that tells `count` the verb and resource of every request made through it. client-node
  * 2.x calls `applySecurityAuthentication` once per request it sends (generated clients,
  * the generic object API and watches alike), so counting there sees them all. The copy
- * shares the source's clusters, users and authenticators; the source is left unchanged.
+ * shares the source's clusters, users and authenticators and authenticates through the
+ * source; the source is left unchanged and does not count its own requests.
  */
 export function countingKubeConfig(
   source: KubeConfig,
@@ -71,15 +72,19 @@ export function countingKubeConfig(
 class CountingKubeConfig extends KubeConfig {
   // An ES private field: Object.assign from another CountingKubeConfig cannot overwrite it.
   readonly #count: (request: KubeRequest) => void;
+  readonly #source: KubeConfig;
 
   constructor(source: KubeConfig, count: (request: KubeRequest) => void) {
     super();
     Object.assign(this, source);
     this.#count = count;
+    this.#source = source;
   }
 
+  // The source authenticates: whatever it does per request (a subclass's, another
+  // counter's) still happens; this copy only adds its count.
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     this.#count(kubeRequest(context.getHttpMethod(), context.getUrl()));
-    await super.applySecurityAuthentication(context);
+    await this.#source.applySecurityAuthentication(context);
   }
 }

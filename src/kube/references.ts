@@ -9,7 +9,10 @@ import type { ResourceKind } from "./informer.ts";
 export interface ReferencedKind {
   resource: ResourceKind;
   names: (spec: RolloutSpecLike) => (string | undefined)[];
-  /** Watched only once some Rollout names one: most fleets use none, and there may be many. */
+  /**
+   * Watched only once some Rollout names one: a fleet uses one mesh (or none, or no
+   * workloadRef), and a kind whose CRD is not installed would fail its watch for ever.
+   */
   onDemand?: boolean;
 }
 
@@ -38,6 +41,7 @@ export const REFERENCED: readonly ReferencedKind[] = [
       plural: "virtualservices",
     },
     names: (s) => routingOf(s).map((r) => r?.istio?.virtualService?.name),
+    onDemand: true,
   },
   {
     resource: {
@@ -46,6 +50,7 @@ export const REFERENCED: readonly ReferencedKind[] = [
       plural: "destinationrules",
     },
     names: (s) => routingOf(s).map((r) => r?.istio?.destinationRule?.name),
+    onDemand: true,
   },
   {
     resource: {
@@ -54,6 +59,7 @@ export const REFERENCED: readonly ReferencedKind[] = [
       plural: "httproutes",
     },
     names: (s) => routingOf(s).map((r) => r?.gatewayAPI?.httpRoute?.name),
+    onDemand: true,
   },
   { resource: DEPLOYMENT, names: (s) => [s.workloadRef?.name], onDemand: true },
 ];

@@ -196,6 +196,8 @@ describe(
       const child = spawn(process.execPath, argv, {
         cwd: workdir,
         env: {
+          // The image's ENV, then what the chart's container sets.
+          ...recipe.env,
           ...env,
           KUBECONFIG: kubeconfig,
           PATH: dirname(process.execPath),

@@ -1,7 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
+import {
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
 import { startController } from "../../src/kube/controller.ts";
 import { kubeConfig, testNamespace } from "../harness/env.ts";
 import { eventually } from "../harness/eventually.ts";
@@ -62,6 +67,54 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
     await sleep(3_000);
     const made = kc.requests.slice(before).filter((r) => !r.includes("watch=true"));
     assert.deepEqual(made, [], "no reads or writes while nothing changes");
+  });
+
+  test("routing kinds are watched only once a Rollout names one", async (t) => {
+    const ns = await testNamespace(t, "cache-kinds");
+    await createServices(ns, ["api-stable", "api-canary"]);
+    await createRollout(ns, CANARY, "api:1");
+    const kc = new RecordingKubeConfig();
+    kc.loadFromString(kubeConfig().exportConfig());
+    const handle = await startController({
+      kubeConfig: kc,
+      namespace: ns,
+      log: quietLog,
+      leaderElection: false,
+    });
+    t.after(() => handle.stop());
+    await untilStatus(ns, "Healthy", (s) => s.phase === "Healthy");
+    const watched = (plural: string) =>
+      kc.requests.some((r) => r.includes(`/${plural}?`) && r.includes("watch=true"));
+    assert.ok(watched("services"), "the Services a Rollout names are watched");
+    for (const plural of ["virtualservices", "destinationrules", "httproutes"])
+      assert.ok(!watched(plural), `no Rollout names a ${plural} object: not watched`);
+
+    // The Rollout now names a VirtualService (that does not exist yet): its kind is watched.
+    await kubeConfig()
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObject(
+        {
+          group: "aviary.dev",
+          version: "v1alpha1",
+          namespace: ns,
+          plural: "rollouts",
+          name: "api",
+          body: {
+            spec: {
+              strategy: {
+                canary: { trafficRouting: { istio: { virtualService: { name: "api-vs" } } } },
+              },
+            },
+          },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    await eventually(
+      "a VirtualService watch",
+      () => Promise.resolve(watched("virtualservices")),
+      (w) => w,
+    );
+    assert.ok(!watched("httproutes"), "still no HTTPRoute watch");
   });
 
   test("a Rollout waiting for `aviary promote` is not rewritten while it waits", async (t) => {

@@ -19,9 +19,11 @@ export interface ImageRecipe {
   user: string;
   /** The final stage's COPY destinations, relative to the workdir. */
   copies: string[];
+  /** The final stage's ENV (`ENV KEY=value ...` or `ENV KEY value`). */
+  env: Record<string, string>;
 }
 
-/** Reads the final stage of the Dockerfile: WORKDIR, USER, ENTRYPOINT (exec form) and COPYs. */
+/** Reads the final stage of the Dockerfile: WORKDIR, USER, ENV, ENTRYPOINT (exec form) and COPYs. */
 export function imageRecipe(dockerfile = join(REPO_ROOT, "Dockerfile")): ImageRecipe {
   const lines = readFileSync(dockerfile, "utf8")
     .split("\n")
@@ -40,7 +42,16 @@ export function imageRecipe(dockerfile = join(REPO_ROOT, "Dockerfile")): ImageRe
   const copies = final
     .filter((l) => /^COPY\s/i.test(l))
     .map((l) => (l.split(/\s+/).at(-1) ?? "").replace(/^\.\//, "").replace(/\/$/, ""));
+  const env: Record<string, string> = {};
+  for (const line of final.filter((l) => /^ENV\s/i.test(l))) {
+    const rest = line.slice(4).trim();
+    const pairs = rest.includes("=")
+      ? [...rest.matchAll(/(\w+)=("[^"]*"|\S*)/g)].map((m) => [m[1] ?? "", m[2] ?? ""])
+      : [[rest.split(/\s+/)[0] ?? "", rest.split(/\s+/).slice(1).join(" ")]];
+    for (const [key, value] of pairs) env[key ?? ""] = (value ?? "").replace(/^"|"$/g, "");
+  }
   return {
+    env,
     workdir: arg("WORKDIR") ?? "/",
     entrypoint,
     user: arg("USER") ?? "root",

@@ -70,7 +70,7 @@ function steps(kind: Kind): unknown[] {
     { setWeight: 20 },
     { pause: { duration: "10s" } },
     { setWeight: 50 },
-    { analysis: { duration: "20s" } },
+    { analysis: { duration: "30s" } },
   ];
 }
 
