@@ -11,7 +11,7 @@ import {
   returnTrafficToStable,
   startRelease,
 } from "./release.ts";
-import { canaryReplicasFor, describeStep, targetWeight } from "./steps.ts";
+import { canaryReplicasFor, describeStep, stepsCompleted, targetWeight } from "./steps.ts";
 import { promoteCommand } from "./notification-details.ts";
 import {
   actionHold,
@@ -186,20 +186,6 @@ function progress(d: Decision, s: CanaryStrategy, services: ServiceNames, hash: 
       deadline: false,
     };
   report(d, s, result);
-}
-
-/**
- * One Event for the steps completed in one reconcile ("steps 3–4/6 completed (setWeight
- * 50; pause 30s)"), as it is one change of state: an Event each would be one more API
- * write per step for the same news (each step still has its own notification).
- */
-function stepsCompleted(steps: readonly Step[], completed: readonly number[]): string {
-  const first = completed[0] ?? 0;
-  const last = completed[completed.length - 1] ?? first;
-  const described = completed.map((n) => describeStep(steps[n - 1])).join("; ");
-  return first === last
-    ? `step ${String(first)}/${String(steps.length)} completed (${described})`
-    : `steps ${String(first)}–${String(last)}/${String(steps.length)} completed (${described})`;
 }
 
 function runStep(

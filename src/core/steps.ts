@@ -31,3 +31,17 @@ export function describeStep(step: Step | undefined): string {
   if (step.setCanaryScale !== undefined) return "setCanaryScale";
   return "unknown step";
 }
+
+/**
+ * One Event for the steps completed in one reconcile ("steps 3–4/6 completed (setWeight
+ * 50; pause 30s)"), as it is one change of state: an Event each would be one more API
+ * write per step for the same news (each step still has its own notification).
+ */
+export function stepsCompleted(steps: readonly Step[], completed: readonly number[]): string {
+  const first = completed[0] ?? 0;
+  const last = completed[completed.length - 1] ?? first;
+  const described = completed.map((n) => describeStep(steps[n - 1])).join("; ");
+  return first === last
+    ? `step ${String(first)}/${String(steps.length)} completed (${described})`
+    : `steps ${String(first)}–${String(last)}/${String(steps.length)} completed (${described})`;
+}
