@@ -24,6 +24,12 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean -
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# glibc malloc keeps what V8 frees. Loading the controller's bundle peaks at ~30 MB of parser
+# and compiler zones (8-32 KB blocks), freed at once and then kept resident for the process's
+# life. From 16 KB, blocks are mapped on their own and returned when freed, and two arenas
+# serve its threads instead of eight per core. bench:scale at 1,000 Rollouts (with the all-ASCII
+# bundle): RSS 156 -> 114 MB; at 50, this alone: 134 -> 102 MB, with the same CPU seconds.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=16384 MALLOC_TRIM_THRESHOLD_=65536
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

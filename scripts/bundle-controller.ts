@@ -4,7 +4,7 @@
 // hundreds) is about 40 MB less RSS at start: each loaded module keeps its source and
 // metadata in the heap. It sits beside main.js, so its relative paths (package.json,
 // build-info.json, dist/web) resolve as main.js's do.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -28,4 +28,14 @@ await build({
   legalComments: "linked",
   logLevel: "warning",
 });
+// V8 keeps a script's source for as long as its functions live. An all-ASCII source is kept as
+// one byte per character; one other character (esbuild leaves them in regular expressions)
+// makes it two bytes per character: 4 MB more resident for the controller's whole life.
+const source = readFileSync(outfile);
+const at = source.findIndex((byte) => byte > 0x7f);
+if (at !== -1)
+  throw new Error(
+    `${outfile}: a non-ASCII character near "${source.subarray(Math.max(0, at - 40), at + 10).toString()}"; ` +
+      "write it as a \\u escape in the source",
+  );
 console.error(`${outfile}: ${(statSync(outfile).size / 2 ** 20).toFixed(1)} MiB`);

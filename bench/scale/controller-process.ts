@@ -7,8 +7,8 @@ import { REPO_ROOT } from "../../test/harness/testenv.ts";
 import { parseMetrics, type Scrape } from "./metrics-text.ts";
 
 /**
- * The controller as the image runs it: its own process, the Dockerfile's ENTRYPOINT (read
- * from the Dockerfile: `node [flags] bin/aviary.js controller`, which runs dist/) with the
+ * The controller as the image runs it: its own process, the Dockerfile's ENV and ENTRYPOINT
+ * (read from the Dockerfile: `node [flags] dist/cli/main.bundle.js controller`) with the
  * chart's arguments, NODE_ENV and log level. Before `npm run build` there is no dist/: then
  * src/cli/main.ts runs via tsx, with the same Node flags.
  */
@@ -79,10 +79,11 @@ export async function startBenchController(options: StartOptions): Promise<Bench
     if (Date.now() > deadline) throw new Error(`the controller did not answer /healthz in 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  const env = Object.entries(image.env).map(([key, value]) => `${key}=${value} `);
   return {
     entry: fromDist
-      ? `${["node", ...image.nodeFlags, image.script, ...image.args].join(" ")} (dist/${staleness()})`
-      : `${["node", ...image.nodeFlags].join(" ")} --import tsx src/cli/main.ts controller (no dist/)`,
+      ? `${env.join("")}${["node", ...image.nodeFlags, image.script, ...image.args].join(" ")} (dist/${staleness()})`
+      : `${env.join("")}${["node", ...image.nodeFlags].join(" ")} --import tsx src/cli/main.ts controller (no dist/)`,
     scrape: async () => parseMetrics(await (await fetch(`${url}/metrics`)).text()),
     stop: async () => {
       if (gone) return;

@@ -25,10 +25,16 @@ export interface ImageRecipe {
 
 /** Reads the final stage of the Dockerfile: WORKDIR, USER, ENV, ENTRYPOINT (exec form) and COPYs. */
 export function imageRecipe(dockerfile = join(REPO_ROOT, "Dockerfile")): ImageRecipe {
+  // Comments go first: Docker drops them even inside an instruction continued with "\".
   const lines = readFileSync(dockerfile, "utf8")
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
+    .filter((l) => !l.startsWith("#"))
+    .join("\n")
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
   const final = lines.slice(lastFrom + 1);
   const arg = (keyword: string): string | undefined =>
