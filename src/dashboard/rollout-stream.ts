@@ -5,7 +5,7 @@ import { POD_TEMPLATE_HASH_LABEL } from "../api/labels.ts";
 import { rolloutView } from "../cli/live/rollout-view.ts";
 import { watchRollout, type Watched } from "../cli/live/watch-rollout.ts";
 import { SupervisedInformer } from "../kube/informer.ts";
-import type { AccessCheck } from "./access-review.ts";
+import type { AccessCheck } from "../kube/access-review.ts";
 import type { EventStreams } from "./event-streams.ts";
 import { podView, releaseStart, statusOf } from "./model.ts";
 import { releaseCharts } from "./release-charts.ts";

@@ -5,7 +5,7 @@ import { pino, type Logger } from "pino";
 import { ROLLOUT_NAME_LABEL } from "../api/labels.ts";
 import { GROUP, ROLLOUT_PLURAL, VERSION } from "../api/rollout.ts";
 import { SupervisedInformer } from "../kube/informer.ts";
-import { accessReview } from "./access-review.ts";
+import { accessReview } from "../kube/access-review.ts";
 import { runCommand } from "./command-endpoint.ts";
 import { EventStreams } from "./event-streams.ts";
 import { requestRefusal, SECURITY_HEADERS } from "./http-guards.ts";

@@ -258,6 +258,53 @@ describe("aviary CLI against a real API server", () => {
     assert.equal((await readStatus(namespace)).command?.name, "promote");
   });
 
+  test("get --watch for a user who may read only Rollouts shows the Rollout and says what it leaves out", async (t) => {
+    const namespace = await testNamespace(t, "cli");
+    await createRollout(namespace);
+    const reader = await serviceAccountKubeconfig(t, namespace, "rollout-reader", [
+      { apiGroups: ["aviary.dev"], resources: ["rollouts"], verbs: ["get", "list", "watch"] },
+    ]);
+    const getter = await serviceAccountKubeconfig(t, namespace, "rollout-getter", [
+      { apiGroups: ["aviary.dev"], resources: ["rollouts"], verbs: ["get"] },
+    ]);
+
+    // Piped, so one line per change; it used to wait for ReplicaSets and Events forever.
+    const result = await aviary(
+      ["get", NAME, "--watch", "--timeout", "8s"],
+      reader,
+      undefined,
+      () =>
+        patchStatus(namespace, {
+          phase: "Healthy",
+          message: "6c7b9f8d5 is stable",
+          canaryWeight: 0,
+        }),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split("\n");
+    assert.match(
+      lines[0] ?? "",
+      new RegExp(
+        `note: ReplicaSets and Events not shown: you may not list and watch them in namespace ${namespace}`,
+      ),
+    );
+    assert.ok(
+      lines.some((line) => /Healthy \| .*: 6c7b9f8d5 is stable/.test(line)),
+      `a line follows the Rollout to Healthy:\n${result.stdout}`,
+    );
+
+    const refused = await aviary(["get", NAME, "--watch", "--timeout", "8s"], getter);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `--watch follows the Rollout with list and watch, which you may not do on rollouts in namespace ${namespace}; drop --watch`,
+      ),
+    );
+    const once = await aviary(["get", NAME], getter);
+    assert.equal(once.code, 0, once.stderr);
+  });
+
   test("status --watch exits 0 once the Rollout becomes Healthy", async (t) => {
     const namespace = await testNamespace(t, "cli");
     await createRollout(namespace);

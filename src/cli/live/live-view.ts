@@ -7,7 +7,10 @@ import {
   eraseEndLine,
   exitAlternativeScreen,
 } from "ansi-escapes";
+import { accessReview } from "../../kube/access-review.ts";
+import { CliError } from "../errors.ts";
 import type { Cluster } from "../kube-client.ts";
+import { followable, notShownNote } from "./followable.ts";
 import { eventKey, eventLine, summaryLine } from "./render-line.ts";
 import { renderScreen } from "./render-screen.ts";
 import { rolloutView, type RolloutView } from "./rollout-view.ts";
@@ -35,10 +38,16 @@ export async function runLiveView(
 ): Promise<void> {
   const out = process.stdout;
   const tty = out.isTTY;
-  const sink = tty ? screenSink(out, options.color) : lineSink(out);
+  const follow = await followable(accessReview(cluster.kubeConfig), cluster.namespace);
+  if (!follow.rollouts)
+    throw new CliError(
+      `--watch follows the Rollout with list and watch, which you may not do on rollouts in namespace ${cluster.namespace}; drop --watch to read it once`,
+    );
+  const note = notShownNote(follow, cluster.namespace);
+  const sink = tty ? screenSink(out, options.color, note) : lineSink(out, note);
   let latest: RolloutView | undefined;
   let timer: NodeJS.Timeout | undefined;
-  // Until all three watches have listed, a missing Rollout only means "not listed yet".
+  // Until every watch has listed, a missing Rollout only means "not listed yet".
   let synced = false;
   const draw = (): void => {
     timer = undefined;
@@ -51,7 +60,7 @@ export async function runLiveView(
         : rolloutView(watched.rollout, watched.replicaSets, watched.events);
     timer ??= setTimeout(draw, FRAME_MS);
   };
-  const watch = watchRollout(cluster.kubeConfig, cluster.namespace, name, onChange);
+  const watch = watchRollout(cluster.kubeConfig, cluster.namespace, name, onChange, follow);
   void watch.synced.then(() => {
     synced = true;
     draw();
@@ -89,10 +98,10 @@ interface Sink {
   close(last: RolloutView | undefined): void;
 }
 
-function screenSink(out: NodeJS.WriteStream, color: boolean): Sink {
+function screenSink(out: NodeJS.WriteStream, color: boolean, note: string | undefined): Sink {
   out.write(enterAlternativeScreen + cursorHide);
   const frame = (view: RolloutView): string[] =>
-    renderScreen(view, { width: out.columns, height: out.rows, color });
+    renderScreen(view, { width: out.columns, height: out.rows, color, note });
   return {
     draw(view) {
       const lines = frame(view);
@@ -101,16 +110,21 @@ function screenSink(out: NodeJS.WriteStream, color: boolean): Sink {
     close(last) {
       out.write(exitAlternativeScreen + cursorShow);
       if (last !== undefined)
-        out.write(`${renderScreen(last, { width: out.columns, color }).join("\n")}\n`);
+        out.write(`${renderScreen(last, { width: out.columns, color, note }).join("\n")}\n`);
     },
   };
 }
 
-function lineSink(out: NodeJS.WriteStream): Sink {
+function lineSink(out: NodeJS.WriteStream, note: string | undefined): Sink {
   let last = "";
+  let noted = false;
   const seenEvents = new Set<string>();
   return {
     draw(view) {
+      if (note !== undefined && !noted) {
+        noted = true;
+        out.write(`${stamp()} note: ${note}\n`);
+      }
       for (const event of view.events) {
         const key = eventKey(event);
         if (seenEvents.has(key)) continue;

@@ -14,6 +14,8 @@ export interface ScreenOptions {
   width: number;
   height?: number | undefined;
   color: boolean;
+  /** What the view leaves out and why (a user who may not read ReplicaSets or Events). */
+  note?: string | undefined;
 }
 
 const MIN_WIDTH = 40;
@@ -85,6 +87,7 @@ export function renderScreen(view: RolloutView, options: ScreenOptions): string[
     );
   }
 
+  if (options.note !== undefined) push("", c.dim(options.note));
   if (view.pendingCommand !== undefined)
     push("", c.yellow(`requested, not executed yet: ${view.pendingCommand}`));
   if (view.waitingFor !== undefined)

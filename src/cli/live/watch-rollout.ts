@@ -17,7 +17,7 @@ export interface Watched {
 
 export interface RolloutWatch {
   stop(): Promise<void>;
-  /** Resolves once all three have listed what exists. */
+  /** Resolves once every followed kind has listed what exists. */
   synced: Promise<void>;
 }
 
