@@ -17,6 +17,35 @@ export function isConflict(error: unknown): boolean {
   return statusCodeOf(error) === 409;
 }
 
+/**
+ * A 404 that names the object it did not find (the API server's Status `details.name`).
+ * A 404 without a name is not about the object: a missing route, a CRD without the
+ * subresource asked for.
+ */
+export function isNotFoundNamed(error: unknown, name: string): boolean {
+  if (!isNotFound(error)) return false;
+  return statusBodyOf(error)?.details?.name === name;
+}
+
+interface StatusBody {
+  message?: unknown;
+  reason?: unknown;
+  details?: { name?: unknown };
+}
+
+/** The API server's Status of a failed call; a body that is not JSON is its message. */
+function statusBodyOf(error: unknown): StatusBody | undefined {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === "object" && body !== null) return body;
+  if (typeof body !== "string") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === "object" && parsed !== null ? parsed : { message: body };
+  } catch {
+    return { message: body };
+  }
+}
+
 /** Undefined for 404, the value otherwise; other errors propagate. */
 export async function orNotFound<T>(call: Promise<T>): Promise<T | undefined> {
   try {
@@ -41,15 +70,7 @@ export class StaleRolloutError extends Error {
  */
 export function describeApiError(error: unknown): string {
   const code = statusCodeOf(error);
-  const body = (error as { body?: unknown } | null)?.body;
-  let status: { message?: unknown; reason?: unknown } | undefined;
-  if (typeof body === "string") {
-    try {
-      status = JSON.parse(body) as typeof status;
-    } catch {
-      status = { message: body };
-    }
-  } else if (typeof body === "object" && body !== null) status = body;
+  const status = statusBodyOf(error);
   if (code !== undefined) {
     const reason = typeof status?.reason === "string" ? ` ${status.reason}` : "";
     const message =

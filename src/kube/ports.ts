@@ -16,7 +16,7 @@ import { templateHash } from "../core/template-hash.ts";
 import type { ReconcilePorts, WriteAction } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
 import { AnalysisSource } from "./analysis-source.ts";
-import { describeApiError, isConflict, StaleRolloutError } from "./api-errors.ts";
+import { describeApiError, isConflict, isNotFoundNamed, StaleRolloutError } from "./api-errors.ts";
 import { RolloutFinalizer } from "./finalizer.ts";
 import { PodTemplateSource, type PodTemplate } from "./pod-template-source.ts";
 import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
@@ -250,7 +250,10 @@ export class KubePorts implements ReconcilePorts {
       );
       this.options.onStatusWritten?.(rollout, written);
     } catch (error) {
-      if (isConflict(error))
+      // Changed meanwhile (409), or deleted since the cache saw it (a 404 naming it: its
+      // namespace is going, say): either way the next read goes to the API server, and finds
+      // what is there. Not any 404: a CRD without the status subresource must stay an error.
+      if (isConflict(error) || isNotFoundNamed(error, rollout.metadata.name))
         throw new StaleRolloutError(`${namespaceOf(rollout)}/${rollout.metadata.name}`);
       throw error;
     }
