@@ -162,8 +162,48 @@ describe("one owner per route and Service", () => {
     assert.deepEqual(plan.status.managed, managedFromSpec(r));
     r.status = { ...plan.status, managed: { ...managedFromSpec(r), canaryService: "old-canary" } };
     const moved = decide(r, observed({ templateHash: "s1", claims: [claim("api")] }), T0);
-    assert.deepEqual(kinds(moved.actions).slice(0, 2), ["release", "claim"]);
+    // The Service only the old spec named selects by its own labels again.
+    assert.deepEqual(kinds(moved.actions).slice(0, 3), ["restoreSelectors", "release", "claim"]);
     assert.deepEqual(moved.status.managed, managedFromSpec(r));
+  });
+
+  test("pointed at another VirtualService mid-release, the old one gives its traffic back and the old Services widen", () => {
+    const r = midRelease({ headerRoutes: ["beta"] });
+    const before = managedFromSpec(r);
+    r.status = {
+      ...r.status,
+      managed: { ...before, virtualService: { name: "api-vs-old" }, canaryService: "old-canary" },
+    };
+    const moved = decide(
+      r,
+      observed({
+        replicaSets: [rs("s1", 4), rs("c2", 2)],
+        routes: { canaryWeight: 0, headerRoutes: [] },
+        claims: [claim("api")],
+      }),
+      T0,
+    );
+    const letGo = moved.actions.slice(0, 4);
+    assert.deepEqual(kinds(letGo), ["resetRouting", "restoreSelectors", "release", "claim"]);
+    assert.deepEqual(letGo[0], {
+      kind: "resetRouting",
+      managed: r.status.managed,
+      headerRoutes: ["beta"],
+    });
+    // Only the Service the new spec no longer names; the shared stable Service stays narrowed.
+    assert.deepEqual(letGo[1], {
+      kind: "restoreSelectors",
+      managed: { strategy: "canary", canaryService: "old-canary" },
+    });
+    assert.deepEqual(moved.status.managed, managedFromSpec(r));
+  });
+
+  test("pointed at other Services behind the same VirtualService, the routing object is not reset", () => {
+    const r = midRelease();
+    const before = managedFromSpec(r);
+    r.status = { ...r.status, managed: { ...before, canaryService: "old-canary" } };
+    const moved = decide(r, observed({ templateHash: "s1", claims: [claim("api")] }), T0);
+    assert.ok(!kinds(moved.actions).includes("resetRouting"), JSON.stringify(moved.actions));
   });
 
   test("a Rollout without Aviary's finalizer gets it", () => {

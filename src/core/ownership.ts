@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+import type { ManagedTraffic } from "../api/rollout.ts";
 import type { Decision } from "./context.ts";
 import { managedFromSpec, sameManaged } from "./managed.ts";
 import type { ObservedClaim, Problem } from "./plan.ts";
@@ -44,8 +46,49 @@ export function manageTraffic(d: Decision): void {
   if (sameManaged(recorded, wanted)) return;
   // Released first, then claimed again: the old and new may share a Service.
   if (recorded !== undefined) {
+    letGo(d, recorded, wanted);
     d.act({ kind: "release", managed: recorded });
     d.act({ kind: "claim", managed: wanted });
   }
   d.status.managed = wanted;
+}
+
+/**
+ * Pointed elsewhere mid-release (a renamed VirtualService in Git, another HTTPRoute): what
+ * only the old spec named is put back as a person expects, as on deletion. Otherwise the
+ * old routing object keeps sending its share to a canary that is later scaled away, and an
+ * old Service keeps selecting one hash after that ReplicaSet is gone.
+ */
+function letGo(d: Decision, recorded: ManagedTraffic, wanted: ManagedTraffic): void {
+  const oldRouting = routingOf(recorded);
+  if (oldRouting !== undefined && !isDeepStrictEqual(oldRouting, routingOf(wanted)))
+    d.act({ kind: "resetRouting", managed: recorded, headerRoutes: d.status.headerRoutes ?? [] });
+  const kept = new Set([wanted.stableService, wanted.canaryService]);
+  const dropped: ManagedTraffic = { strategy: recorded.strategy };
+  // Subset-level routing narrows DestinationRule subsets, not Services.
+  if (recorded.destinationRule === undefined) {
+    if (recorded.stableService !== undefined && !kept.has(recorded.stableService))
+      dropped.stableService = recorded.stableService;
+    if (recorded.canaryService !== undefined && !kept.has(recorded.canaryService))
+      dropped.canaryService = recorded.canaryService;
+  }
+  // The old DestinationRule's subsets, when the new spec does not route through it.
+  const dr = recorded.destinationRule;
+  if (dr !== undefined && !isDeepStrictEqual(dr, wanted.destinationRule)) {
+    dropped.destinationRule = dr;
+    if (recorded.virtualService !== undefined) dropped.virtualService = recorded.virtualService;
+  }
+  if (
+    dropped.stableService !== undefined ||
+    dropped.canaryService !== undefined ||
+    dropped.destinationRule !== undefined
+  )
+    d.act({ kind: "restoreSelectors", managed: dropped });
+}
+
+/** The routing object a ManagedTraffic names, for comparing old and new. */
+function routingOf(managed: ManagedTraffic): object | undefined {
+  if (managed.virtualService !== undefined) return { virtualService: managed.virtualService };
+  if (managed.httpRoute !== undefined) return { httpRoute: managed.httpRoute };
+  return undefined;
 }

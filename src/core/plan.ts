@@ -116,6 +116,12 @@ export type Action =
   | { kind: "release"; managed: ManagedTraffic }
   /** Deletion: Services and subsets select by the person's own labels again (Aviary's hash label removed). */
   | { kind: "restoreSelectors"; managed: ManagedTraffic }
+  /**
+   * A routing object the Rollout no longer points at: all weight back to stable and
+   * Aviary's header routes (`headerRoutes`) removed. Best effort: a failure is a Warning
+   * Event, not a stuck Rollout, since the object may be gone or no longer Aviary's to edit.
+   */
+  | { kind: "resetRouting"; managed: ManagedTraffic; headerRoutes: readonly string[] }
   /** Adds or removes Aviary's finalizer on the Rollout. */
   | { kind: "setFinalizer"; present: boolean };
 

@@ -61,6 +61,8 @@ export function describeAction(action: Exclude<Action, { kind: "notify" }>): str
       return "remove this Rollout's marks from its Services and routes";
     case "restoreSelectors":
       return "restore the Services' and subsets' own selectors";
+    case "resetRouting":
+      return "put the traffic of a routing object this Rollout no longer names back on stable";
     case "setFinalizer":
       return action.present ? "add Aviary's finalizer" : "remove Aviary's finalizer";
   }

@@ -208,6 +208,18 @@ export class KubePorts implements ReconcilePorts {
         await this.services.claim(namespace, action.managed, me, false);
         await this.router(rollout, action.managed)?.release(me);
         return;
+      case "resetRouting":
+        // Best effort (see the Action): the Rollout moves on whatever the old object says.
+        try {
+          await this.router(rollout, action.managed)?.reset(action.headerRoutes);
+        } catch (error) {
+          await this.emit(rollout, {
+            type: "Warning",
+            reason: "OldRouteNotReset",
+            message: `could not put the traffic of the routing object this Rollout no longer names back on stable (${describeApiError(error)}); set its weights by hand`,
+          }).catch(() => undefined);
+        }
+        return;
       case "restoreSelectors":
         await this.services.restore(namespace, action.managed);
         await this.router(rollout, action.managed)?.subsets?.restore();

@@ -92,8 +92,9 @@ export class SimWorld {
       case "claim":
       case "release":
       case "restoreSelectors":
+      case "resetRouting":
       case "setFinalizer":
-        // One Rollout per simulated world: nothing to mark, nothing to hand back.
+        // One Rollout and one route per simulated world: nothing to mark, nothing to hand back.
         return;
     }
   }

@@ -71,6 +71,12 @@ export class GatewayApiHttpRouteRouter implements TrafficRouter {
     );
   }
 
+  async reset(headerRoutes: readonly string[]): Promise<void> {
+    if (!(await this.route.exists())) return;
+    await this.setWeight(0);
+    for (const name of headerRoutes) await this.removeHeaderRoute(name);
+  }
+
   /** What Aviary manages in an HTTPRoute: the weights of the rules that send traffic to both Services. */
   private part(): Part {
     const { stableService, canaryService, strategyField } = this.target;

@@ -117,6 +117,12 @@ export class IstioVirtualServiceRouter implements TrafficRouter {
     );
   }
 
+  async reset(headerRoutes: readonly string[]): Promise<void> {
+    if (!(await this.virtualService.exists())) return;
+    await this.setWeight(0);
+    for (const name of headerRoutes) await this.removeHeaderRoute(name);
+  }
+
   /** The routes whose weights this Rollout manages: named ones, or the only http route. */
   private routeParts(vs: Json): Part[] {
     const name = this.virtualService.name;

@@ -30,6 +30,8 @@ export interface TrafficRouter {
   /** Marks the parts as `owner`'s (claim), or removes owner's marks (release; a missing object needs none). */
   claim(owner: string): Promise<void>;
   release(owner: string): Promise<void>;
+  /** All weight to stable and these header routes removed (a Rollout moved off it); a missing object needs none. */
+  reset(headerRoutes: readonly string[]): Promise<void>;
   /**
    * Subset-level routing only (Istio DestinationRule): which hash each subset selects, and
    * pointing a subset at a hash. Undefined for routers that route between two Services.

@@ -11,6 +11,7 @@ import {
   custom,
   dest,
   jsonPatchRollout,
+  readVs,
   record,
   service,
   setImageOf,
@@ -46,6 +47,12 @@ async function routedCanary(
       },
     },
     `${name}:1`,
+  );
+}
+
+async function hasHeaderRoute(ns: string, vs: string): Promise<boolean> {
+  return (await readVs(ns, vs)).spec.http.some(
+    (route) => route.name?.startsWith("aviary-") === true,
   );
 }
 
@@ -121,6 +128,45 @@ describe("commands run whatever else is wrong", { timeout: 180_000 }, () => {
       (s) => s.phase === "Healthy" && s.currentStepIndex === 4,
     );
     assert.deepEqual(await neighbour.stop(), ["100/0", "80/20", "50/50", "100/0"]);
+  });
+
+  test("a Rollout pointed at another VirtualService mid-release puts the old one back on stable and goes on", async (t) => {
+    const ns = await testNamespace(t, "brk");
+    await routedCanary(ns, "api", [
+      { setHeaderRoute: { name: "beta", match: [{ header: "x-beta", exact: "1" }] } },
+      { setWeight: 30 },
+      { pause: {} },
+      { setWeight: 60 },
+      { pause: { duration: "2s" } },
+    ]);
+    // Git renames the route's object: a second VirtualService over the same Services.
+    await virtualService(ns, "api-v2", [dest("api-stable", 100), dest("api-canary", 0)]);
+    await controller(t, ns);
+    await untilStatusOf(ns, "api", "v1 Healthy", (s) => s.phase === "Healthy");
+    await setImageOf(ns, "api", "api:2");
+    await untilStatusOf(ns, "api", "paused at 30%", (s) => s.phase === "Paused");
+    assert.equal(await weightsOf(ns, "api"), "70/30");
+    assert.ok(await hasHeaderRoute(ns, "api"), "the header route is on the old VirtualService");
+
+    await jsonPatchRollout(ns, "api", [
+      {
+        op: "replace",
+        path: "/spec/strategy/canary/trafficRouting/istio/virtualService/name",
+        value: "api-v2",
+      },
+    ]);
+    await eventually(
+      "the new VirtualService carries the release's weight",
+      () => weightsOf(ns, "api-v2"),
+      (w) => w === "70/30",
+    );
+    assert.equal(await weightsOf(ns, "api"), "100/0", "the old one sends nothing to the canary");
+    assert.equal(await hasHeaderRoute(ns, "api"), false, "and keeps no header route of Aviary's");
+
+    await command(ns, "api", "promote", "p-1");
+    await untilStatusOf(ns, "api", "promoted", (s) => s.phase === "Healthy");
+    assert.equal(await weightsOf(ns, "api-v2"), "100/0");
+    assert.equal(await weightsOf(ns, "api"), "100/0");
   });
 
   test("a command id too long for status is refused by the API server; the next command still works", async (t) => {
