@@ -1,68 +1,14 @@
 import { render } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import type { CommandName } from "../../api/status.ts";
-import type {
-  ChartsUpdate,
-  CommandAnswer,
-  ListUpdate,
-  RolloutRow,
-  RolloutUpdate,
-} from "../wire.ts";
+import { useState } from "preact/hooks";
+import type { ChartsUpdate, ListUpdate, RolloutRow, RolloutUpdate } from "../wire.ts";
 import { Chart } from "./chart.tsx";
+import { age, LiveBadge, useNow, useStream } from "./live.tsx";
+import { Steering } from "./steering.tsx";
 
 /**
  * The dashboard's page: the Rollouts list at /, one Rollout at /rollouts/<ns>/<name>.
  * Both follow a server-sent event stream; the page never polls.
  */
-
-type Live = "connecting" | "live" | "reconnecting";
-
-/** Subscribes to one event stream; EventSource reconnects by itself after a drop. */
-function useStream(url: string, handlers: Record<string, (data: unknown) => void>): Live {
-  const [live, setLive] = useState<Live>("connecting");
-  const latest = useRef(handlers);
-  latest.current = handlers;
-  useEffect(() => {
-    const source = new EventSource(url);
-    source.onopen = () => setLive("live");
-    source.onerror = () => setLive("reconnecting");
-    for (const event of Object.keys(latest.current)) {
-      source.addEventListener(event, (message: MessageEvent<string>) => {
-        latest.current[event]?.(JSON.parse(message.data) as unknown);
-      });
-    }
-    return () => source.close();
-  }, [url]);
-  return live;
-}
-
-function LiveBadge({ live }: { live: Live }) {
-  return (
-    <span class={`live ${live}`} role="status" aria-live="polite">
-      {live === "live" ? "● live" : live === "connecting" ? "connecting…" : "reconnecting…"}
-    </span>
-  );
-}
-
-export function age(since: string | undefined, now: number): string {
-  if (since === undefined) return "–";
-  const seconds = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  if (!Number.isFinite(seconds)) return "–";
-  if (seconds < 120) return `${String(seconds)}s`;
-  if (seconds < 7200) return `${String(Math.floor(seconds / 60))}m`;
-  if (seconds < 172800) return `${String(Math.floor(seconds / 3600))}h`;
-  return `${String(Math.floor(seconds / 86400))}d`;
-}
-
-/** A clock for ages: redraws once a second (local only, no request). */
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
-}
 
 function Phase({ phase }: { phase: string }) {
   return <span class={`phase phase-${phase.toLowerCase()}`}>{phase}</span>;
@@ -129,122 +75,6 @@ function ListPage() {
         </div>
       )}
     </main>
-  );
-}
-
-interface Button {
-  command: CommandName;
-  label: string;
-  /** Asked before it is sent: it changes what users get right away. */
-  confirm?: string;
-}
-
-const BUTTONS: Button[] = [
-  { command: "promote", label: "Promote" },
-  {
-    command: "promoteFull",
-    label: "Promote full",
-    confirm: "Send all traffic to the canary now, skipping the remaining steps and analysis?",
-  },
-  {
-    command: "abort",
-    label: "Abort",
-    confirm: "Abort the release? All traffic returns to stable and the canary is scaled down.",
-  },
-  { command: "retry", label: "Retry" },
-  { command: "pause", label: "Pause" },
-  { command: "resume", label: "Resume" },
-];
-
-function Steering({
-  namespace,
-  name,
-  canSteer,
-}: {
-  namespace: string;
-  name: string;
-  canSteer: boolean;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<CommandAnswer | undefined>();
-  const [asking, setAsking] = useState<Button | undefined>();
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    if (asking !== undefined) dialog.current?.showModal();
-    else dialog.current?.close();
-  }, [asking]);
-  const send = async (button: Button): Promise<void> => {
-    setAsking(undefined);
-    setBusy(true);
-    try {
-      const response = await fetch(`/api/rollouts/${namespace}/${name}/commands`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ command: button.command }),
-      });
-      const body = (await response.json().catch(() => ({
-        ok: false,
-        message: `the dashboard answered ${String(response.status)}`,
-      }))) as CommandAnswer;
-      setAnswer(body);
-    } catch (error) {
-      setAnswer({ ok: false, message: `the dashboard cannot be reached: ${String(error)}` });
-    } finally {
-      setBusy(false);
-    }
-  };
-  const why = canSteer
-    ? undefined
-    : "You may not steer this Rollout (RBAC: patch on rollouts/status)";
-  return (
-    <section aria-labelledby="steer-title">
-      <h2 id="steer-title">Steer</h2>
-      <div class="buttons" role="group" aria-label="Steering commands">
-        {BUTTONS.map((button) => (
-          <button
-            type="button"
-            key={button.command}
-            data-command={button.command}
-            class={button.command === "abort" ? "danger" : ""}
-            disabled={!canSteer || busy}
-            title={why}
-            onClick={() => (button.confirm === undefined ? void send(button) : setAsking(button))}
-          >
-            {button.label}
-          </button>
-        ))}
-      </div>
-      {why !== undefined && (
-        <p class="muted" id="steer-readonly">
-          {why}.
-        </p>
-      )}
-      {answer !== undefined && (
-        <p
-          id="steer-answer"
-          class={answer.ok ? "ok" : "error"}
-          role={answer.ok ? "status" : "alert"}
-        >
-          {answer.message}
-        </p>
-      )}
-      <dialog ref={dialog} aria-labelledby="confirm-text" onClose={() => setAsking(undefined)}>
-        <p id="confirm-text">{asking?.confirm}</p>
-        <div class="buttons">
-          <button
-            type="button"
-            class="danger"
-            id="confirm-yes"
-            onClick={() => asking !== undefined && void send(asking)}
-          >
-            {asking?.label ?? ""}
-          </button>
-          <button type="button" id="confirm-no" onClick={() => setAsking(undefined)}>
-            Cancel
-          </button>
-        </div>
-      </dialog>
-    </section>
   );
 }
 
