@@ -206,6 +206,46 @@ describe("one owner per route and Service", () => {
     assert.ok(!kinds(moved.actions).includes("resetRouting"), JSON.stringify(moved.actions));
   });
 
+  test("on the same VirtualService, only a route the new spec drops is put back, and header routes stay", () => {
+    const r = midRelease({ headerRoutes: ["beta"] });
+    const spec = r.spec.strategy.canary;
+    assert.ok(spec?.trafficRouting?.istio?.virtualService);
+    spec.trafficRouting.istio.virtualService.routes = ["primary"];
+    r.status = {
+      ...r.status,
+      managed: {
+        ...managedFromSpec(r),
+        virtualService: { name: "api-vs", routes: ["primary", "secondary"] },
+      },
+    };
+    const moved = decide(r, observed({ templateHash: "s1", claims: [claim("api")] }), T0);
+    assert.deepEqual(moved.actions[0], {
+      kind: "resetRouting",
+      managed: { ...r.status.managed, virtualService: { name: "api-vs", routes: ["secondary"] } },
+      headerRoutes: [],
+    });
+  });
+
+  test("moved from host-level to subset-level routing, the Services Aviary narrowed select by their own labels again", () => {
+    const r = midRelease();
+    const before = managedFromSpec(r);
+    const spec = r.spec.strategy.canary;
+    assert.ok(spec?.trafficRouting?.istio);
+    spec.trafficRouting.istio.destinationRule = {
+      name: "api-dr",
+      stableSubset: "stable",
+      canarySubset: "canary",
+    };
+    r.status = { ...r.status, managed: before };
+    const moved = decide(r, observed({ templateHash: "s1", claims: [claim("api")] }), T0);
+    const restore = moved.actions.find((a) => a.kind === "restoreSelectors");
+    assert.deepEqual(restore, {
+      kind: "restoreSelectors",
+      managed: { strategy: "canary", stableService: "api-stable", canaryService: "api-canary" },
+    });
+    assert.ok(!kinds(moved.actions).includes("resetRouting"), "the same VirtualService route");
+  });
+
   test("a Rollout without Aviary's finalizer gets it", () => {
     const r = rollout();
     r.metadata.finalizers = [];

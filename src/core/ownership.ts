@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ManagedTraffic } from "../api/rollout.ts";
 import type { Decision } from "./context.ts";
-import { managedFromSpec, sameManaged } from "./managed.ts";
+import { managedFromSpec, sameManaged, serviceNamesOf } from "./managed.ts";
 import type { ObservedClaim, Problem } from "./plan.ts";
 import { FINALIZER } from "../api/labels.ts";
 
@@ -60,18 +60,14 @@ export function manageTraffic(d: Decision): void {
  * old Service keeps selecting one hash after that ReplicaSet is gone.
  */
 function letGo(d: Decision, recorded: ManagedTraffic, wanted: ManagedTraffic): void {
-  const oldRouting = routingOf(recorded);
-  if (oldRouting !== undefined && !isDeepStrictEqual(oldRouting, routingOf(wanted)))
-    d.act({ kind: "resetRouting", managed: recorded, headerRoutes: d.status.headerRoutes ?? [] });
-  const kept = new Set([wanted.stableService, wanted.canaryService]);
+  const reset = routingToReset(recorded, wanted, d.status.headerRoutes ?? []);
+  if (reset !== undefined) d.act({ kind: "resetRouting", ...reset });
+  // Services Aviary narrows (none with subset-level routing), old and new.
+  const kept = new Set(Object.values(serviceNamesOf(wanted)));
+  const old = serviceNamesOf(recorded);
   const dropped: ManagedTraffic = { strategy: recorded.strategy };
-  // Subset-level routing narrows DestinationRule subsets, not Services.
-  if (recorded.destinationRule === undefined) {
-    if (recorded.stableService !== undefined && !kept.has(recorded.stableService))
-      dropped.stableService = recorded.stableService;
-    if (recorded.canaryService !== undefined && !kept.has(recorded.canaryService))
-      dropped.canaryService = recorded.canaryService;
-  }
+  if (old.stable !== undefined && !kept.has(old.stable)) dropped.stableService = old.stable;
+  if (old.canary !== undefined && !kept.has(old.canary)) dropped.canaryService = old.canary;
   // The old DestinationRule's subsets, when the new spec does not route through it.
   const dr = recorded.destinationRule;
   if (dr !== undefined && !isDeepStrictEqual(dr, wanted.destinationRule)) {
@@ -86,9 +82,31 @@ function letGo(d: Decision, recorded: ManagedTraffic, wanted: ManagedTraffic): v
     d.act({ kind: "restoreSelectors", managed: dropped });
 }
 
-/** The routing object a ManagedTraffic names, for comparing old and new. */
-function routingOf(managed: ManagedTraffic): object | undefined {
-  if (managed.virtualService !== undefined) return { virtualService: managed.virtualService };
-  if (managed.httpRoute !== undefined) return { httpRoute: managed.httpRoute };
+/**
+ * What of the old routing object to put back on stable: all of it (and Aviary's header
+ * routes) when the new spec names another object; on the same VirtualService, only the
+ * named routes the new spec no longer lists (its header routes go on serving the release).
+ */
+function routingToReset(
+  recorded: ManagedTraffic,
+  wanted: ManagedTraffic,
+  headerRoutes: readonly string[],
+): { managed: ManagedTraffic; headerRoutes: readonly string[] } | undefined {
+  const oldVs = recorded.virtualService;
+  if (oldVs !== undefined) {
+    const newVs = wanted.virtualService;
+    if (newVs?.name !== oldVs.name) return { managed: recorded, headerRoutes };
+    const still = new Set(newVs.routes ?? []);
+    const gone = (oldVs.routes ?? []).filter((route) => !still.has(route));
+    // Unnamed (the only route) on either side: the same route, nothing left behind.
+    if (newVs.routes === undefined || gone.length === 0) return undefined;
+    return {
+      managed: { ...recorded, virtualService: { name: oldVs.name, routes: gone } },
+      headerRoutes: [],
+    };
+  }
+  const oldRoute = recorded.httpRoute;
+  if (oldRoute !== undefined && wanted.httpRoute?.name !== oldRoute.name)
+    return { managed: recorded, headerRoutes };
   return undefined;
 }

@@ -10,8 +10,12 @@ import { GROUP, ROLLOUT_PLURAL } from "../api/rollout.ts";
 /** May the user do this? (Aviary's Rollouts unless the attributes say otherwise.) */
 export type AccessCheck = (attributes: Record<string, string>) => Promise<boolean>;
 
-/** Access checks as SelfSubjectAccessReviews with the user's own credentials. */
-export function accessReview(kubeConfig: KubeConfig): AccessCheck {
+/**
+ * Access checks as SelfSubjectAccessReviews with the user's own credentials. When the
+ * review itself fails, the answer is `whenUnknown`: deny for a gate, allow for a view
+ * that only wants to leave out what it could never read.
+ */
+export function accessReview(kubeConfig: KubeConfig, whenUnknown = false): AccessCheck {
   const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
   return async (attributes) => {
     try {
@@ -27,7 +31,7 @@ export function accessReview(kubeConfig: KubeConfig): AccessCheck {
       const review = await authz.createSelfSubjectAccessReview({ body });
       return review.status?.allowed === true;
     } catch {
-      return false;
+      return whenUnknown;
     }
   };
 }

@@ -17,20 +17,9 @@ export function isConflict(error: unknown): boolean {
   return statusCodeOf(error) === 409;
 }
 
-/**
- * A 404 that names the object it did not find (the API server's Status `details.name`).
- * A 404 without a name is not about the object: a missing route, a CRD without the
- * subresource asked for.
- */
-export function isNotFoundNamed(error: unknown, name: string): boolean {
-  if (!isNotFound(error)) return false;
-  return statusBodyOf(error)?.details?.name === name;
-}
-
 interface StatusBody {
   message?: unknown;
   reason?: unknown;
-  details?: { name?: unknown };
 }
 
 /** The API server's Status of a failed call; a body that is not JSON is its message. */

@@ -16,7 +16,13 @@ import { templateHash } from "../core/template-hash.ts";
 import type { ReconcilePorts, WriteAction } from "../runtime/reconcile-once.ts";
 import { RoutingProblem, type TrafficRouter } from "../traffic/router.ts";
 import { AnalysisSource } from "./analysis-source.ts";
-import { describeApiError, isConflict, isNotFoundNamed, StaleRolloutError } from "./api-errors.ts";
+import {
+  describeApiError,
+  isConflict,
+  isNotFound,
+  orNotFound,
+  StaleRolloutError,
+} from "./api-errors.ts";
 import { RolloutFinalizer } from "./finalizer.ts";
 import { PodTemplateSource, type PodTemplate } from "./pod-template-source.ts";
 import { namespaceOf, ReplicaSets } from "./replica-sets.ts";
@@ -262,13 +268,27 @@ export class KubePorts implements ReconcilePorts {
       );
       this.options.onStatusWritten?.(rollout, written);
     } catch (error) {
-      // Changed meanwhile (409), or deleted since the cache saw it (a 404 naming it: its
-      // namespace is going, say): either way the next read goes to the API server, and finds
-      // what is there. Not any 404: a CRD without the status subresource must stay an error.
-      if (isConflict(error) || isNotFoundNamed(error, rollout.metadata.name))
+      // Changed meanwhile (409), or deleted since the cache saw it (its namespace is going,
+      // say): the next read goes to the API server and finds what is there. A 404 counts as
+      // deleted only when a GET agrees: a CRD without the status subresource answers 404 too,
+      // and must stay an error that backs off, not a re-read at once, again and again.
+      if (isConflict(error) || (isNotFound(error) && (await this.rolloutGone(rollout))))
         throw new StaleRolloutError(`${namespaceOf(rollout)}/${rollout.metadata.name}`);
       throw error;
     }
+  }
+
+  private async rolloutGone(rollout: Rollout): Promise<boolean> {
+    const found = await orNotFound(
+      this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: namespaceOf(rollout),
+        plural: ROLLOUT_PLURAL,
+        name: rollout.metadata.name,
+      }) as Promise<unknown>,
+    ).catch(() => "unknown");
+    return found === undefined;
   }
 
   /** Forgets what was written for a Rollout that is gone. */

@@ -46,8 +46,8 @@ const DURATION_UNITS_MS: Record<string, number> = {
   s: 1000,
   ms: 1,
   us: 0.001,
-  // The micro sign: written as an escape, because one non-ASCII character makes V8 keep the
-  // whole controller bundle as a two-byte string (scripts/bundle-controller.ts).
+  // The micro sign: written as an escape, because one non-ASCII character makes Node load
+  // the whole controller bundle as two bytes per character (scripts/bundle-controller.ts).
   "\u00b5s": 0.001,
   ns: 0.000_001,
 };

@@ -303,6 +303,19 @@ describe("aviary CLI against a real API server", () => {
     );
     const once = await aviary(["get", NAME], getter);
     assert.equal(once.code, 0, once.stderr);
+
+    // RBAC's resourceNames can allow this one Rollout alone: its watch selects it by name.
+    const named = await serviceAccountKubeconfig(t, namespace, "named-reader", [
+      {
+        apiGroups: ["aviary.dev"],
+        resources: ["rollouts"],
+        resourceNames: [NAME],
+        verbs: ["get", "list", "watch"],
+      },
+    ]);
+    const one = await aviary(["get", NAME, "--watch", "--timeout", "8s"], named);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /Healthy \| .*: 6c7b9f8d5 is stable/);
   });
 
   test("status --watch exits 0 once the Rollout becomes Healthy", async (t) => {

@@ -13,13 +13,20 @@ export interface Followable {
   events: boolean;
 }
 
-export async function followable(check: AccessCheck, namespace: string): Promise<Followable> {
-  const may = async (group: string, resource: string): Promise<boolean> => {
-    const verbs = ["list", "watch"].map((verb) => check({ group, resource, verb, namespace }));
+export async function followable(
+  check: AccessCheck,
+  namespace: string,
+  /** The Rollout: its watch selects it by name, which RBAC's resourceNames can allow alone. */
+  name: string,
+): Promise<Followable> {
+  const may = async (group: string, resource: string, only?: string): Promise<boolean> => {
+    const verbs = ["list", "watch"].map((verb) =>
+      check({ group, resource, verb, namespace, ...(only === undefined ? {} : { name: only }) }),
+    );
     return (await Promise.all(verbs)).every(Boolean);
   };
   const [rollouts, replicaSets, events] = await Promise.all([
-    may(GROUP, ROLLOUT_PLURAL),
+    may(GROUP, ROLLOUT_PLURAL, name),
     may("apps", "replicasets"),
     may("", "events"),
   ]);

@@ -38,7 +38,8 @@ export async function runLiveView(
 ): Promise<void> {
   const out = process.stdout;
   const tty = out.isTTY;
-  const follow = await followable(accessReview(cluster.kubeConfig), cluster.namespace);
+  // A review that fails says nothing: follow everything, as before these checks.
+  const follow = await followable(accessReview(cluster.kubeConfig, true), cluster.namespace, name);
   if (!follow.rollouts)
     throw new CliError(
       `--watch follows the Rollout with list and watch, which you may not do on rollouts in namespace ${cluster.namespace}; drop --watch to read it once`,
