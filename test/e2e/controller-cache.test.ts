@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -40,21 +40,31 @@ async function readyz(port: number | undefined): Promise<number> {
   return response.status;
 }
 
+/** A controller for `ns` whose every request to the API server is recorded, stopped after the test. */
+async function recordingController(
+  t: TestContext,
+  ns: string,
+  extra: { metricsPort?: number } = {},
+): Promise<{ kc: RecordingKubeConfig; handle: Awaited<ReturnType<typeof startController>> }> {
+  const kc = new RecordingKubeConfig();
+  kc.loadFromString(kubeConfig().exportConfig());
+  const handle = await startController({
+    kubeConfig: kc,
+    namespace: ns,
+    log: quietLog,
+    leaderElection: false,
+    ...extra,
+  });
+  t.after(() => handle.stop());
+  return { kc, handle };
+}
+
 describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
   test("a Healthy Rollout costs the API server nothing between watch events; /readyz says ready", async (t) => {
     const ns = await testNamespace(t, "cache");
     await createServices(ns, ["api-stable", "api-canary"]);
     await createRollout(ns, CANARY, "api:1");
-    const kc = new RecordingKubeConfig();
-    kc.loadFromString(kubeConfig().exportConfig());
-    const handle = await startController({
-      kubeConfig: kc,
-      namespace: ns,
-      log: quietLog,
-      leaderElection: false,
-      metricsPort: 0,
-    });
-    t.after(() => handle.stop());
+    const { kc, handle } = await recordingController(t, ns, { metricsPort: 0 });
     await eventually(
       "ready once the caches are filled",
       () => readyz(handle.metricsPort),
@@ -73,15 +83,7 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
     const ns = await testNamespace(t, "cache-kinds");
     await createServices(ns, ["api-stable", "api-canary"]);
     await createRollout(ns, CANARY, "api:1");
-    const kc = new RecordingKubeConfig();
-    kc.loadFromString(kubeConfig().exportConfig());
-    const handle = await startController({
-      kubeConfig: kc,
-      namespace: ns,
-      log: quietLog,
-      leaderElection: false,
-    });
-    t.after(() => handle.stop());
+    const { kc } = await recordingController(t, ns);
     await untilStatus(ns, "Healthy", (s) => s.phase === "Healthy");
     const watched = (plural: string) =>
       kc.requests.some((r) => r.includes(`/${plural}?`) && r.includes("watch=true"));
@@ -131,15 +133,7 @@ describe("controller reads from its watch cache", { timeout: 120_000 }, () => {
       },
     };
     await createRollout(ns, paused, "api:1");
-    const kc = new RecordingKubeConfig();
-    kc.loadFromString(kubeConfig().exportConfig());
-    const handle = await startController({
-      kubeConfig: kc,
-      namespace: ns,
-      log: quietLog,
-      leaderElection: false,
-    });
-    t.after(() => handle.stop());
+    const { kc } = await recordingController(t, ns);
     await untilStatus(ns, "Healthy", (s) => s.phase === "Healthy");
     await setImage(ns, "api:2");
     await untilStatus(
